@@ -1,0 +1,1 @@
+"""Prefect flows of modelgate: `deploy_model` takes a model from registered to verified in service."""

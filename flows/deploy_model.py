@@ -1,0 +1,83 @@
+"""The `deploy-model` flow: start the model server, wait for health, probe, benchmark, verify, tear down."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from prefect import flow, get_run_logger
+from prefect.states import Completed, Failed, State
+from pydantic import Field
+
+from flows.bench_tasks import run_benchmark, save_results
+from flows.params import BenchmarkLoad, DeployResult
+from flows.probe_tasks import classify_model, probe_endpoints
+from flows.runtime_tasks import health_retry_delays, start_runtime, stop_runtime, wait_until_healthy
+from flows.verify_tasks import verify_latency
+from modelgate.models import DEFAULT_MODEL
+from modelgate.settings import get_settings
+from modelgate.verify import LatencyTargets
+
+
+@flow(name="deploy-model", log_prints=False)
+def deploy_model(
+    model: Annotated[str, Field(min_length=1, description="Model folder, packaged model name or hub id.")] = DEFAULT_MODEL,
+    served_model_name: Annotated[str | None, Field(description="Name clients use; defaults to the model's name.")] = None,
+    runtime: Annotated[Literal["local"], Field(description="Where the server runs: `local` starts vLLM on this machine's CPU.")] = "local",
+    engine_args: Annotated[list[str], Field(description="Extra vLLM arguments, passed through unchanged.")] = [],  # noqa: B006
+    load: BenchmarkLoad = BenchmarkLoad(),
+    targets: LatencyTargets = LatencyTargets(),
+    error_threshold: Annotated[
+        float, Field(ge=0, le=10, description="Allowed relative excess: a latency passes at measured <= target * (1 + error_threshold).")
+    ] = 0.5,
+) -> State:
+    """Take a model from registered to verified in service and return a DeployResult.
+
+    The run ends Failed when a latency target is missed; the artifacts are written first and the
+    state's result still carries every figure. The engine is stopped on every path out.
+    """
+    logger = get_run_logger()
+    settings = get_settings()
+    name = served_model_name or default_served_name(model)
+    result = DeployResult(model=model, served_model_name=name, runtime=runtime)
+    logger.info("deploy-model %s: model %s on runtime %s", name, model, runtime)
+
+    step_started = time.monotonic()
+    server = start_runtime(model, name, engine_args, settings)
+    result.base_url = server.base_url
+    result.timings_s["engine_start"] = time.monotonic() - step_started
+    try:
+        step_started = time.monotonic()
+        deadline = time.time() + settings.health_timeout_s
+        wait_until_healthy.with_options(retries=len(health_retry_delays(settings)), retry_delay_seconds=health_retry_delays(settings))(
+            server, deadline, settings
+        )
+        result.timings_s["health_wait"] = time.monotonic() - step_started
+
+        step_started = time.monotonic()
+        result.endpoint_details = probe_endpoints(server.base_url, name, settings.probe_timeout_s)
+        result.endpoints = {path: bool(details["supported"]) for path, details in result.endpoint_details.items()}
+        result.model_type = classify_model(name, result.endpoint_details)
+        result.timings_s["probe"] = time.monotonic() - step_started
+
+        step_started = time.monotonic()
+        benchmark = run_benchmark(server.base_url, name, result.model_type, load)
+        result.summary = benchmark.summary
+        result.timings_s["benchmark"] = time.monotonic() - step_started
+
+        save_results(name, result.model_type, result.endpoints, benchmark)
+        verdict = verify_latency(name, result.model_type, result.summary, targets, error_threshold)
+        result.verdict = verdict.as_dict()
+    finally:
+        step_started = time.monotonic()
+        stop_runtime(server, settings)
+        result.timings_s["teardown"] = time.monotonic() - step_started
+
+    if not verdict.passed:
+        return Failed(message=f"{name} missed its latency targets: {verdict.failure_message()}", data=result)
+    return Completed(message=f"{name} ({result.model_type}) meets its latency targets", data=result)
+
+
+def default_served_name(model: str) -> str:
+    """Return the last path or hub-id component of `model`, the name vLLM would serve it under."""
+    return model.rstrip("/").rsplit("/", 1)[-1] or model

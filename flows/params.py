@@ -1,0 +1,49 @@
+"""Validated parameters and the result of the `deploy-model` flow."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelgate.bench.embeddings import EmbeddingLoad
+
+
+class BenchmarkLoad(BaseModel):
+    """The benchmark load; every loop it drives is bounded by `num_requests` and `max_duration_s`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concurrency: int = Field(default=8, ge=1, le=4096, description="Requests in flight at once.")
+    num_requests: int = Field(default=200, ge=1, le=1_000_000, description="Measured requests, warm-up excluded.")
+    batch_size: int = Field(default=1, ge=1, le=2048, description="Inputs per embeddings request.")
+    input_tokens: int = Field(default=32, ge=1, le=32768, description="Approximate tokens per input.")
+    warmup_requests: int = Field(default=4, ge=0, le=1000, description="Requests sent first and not counted.")
+    timeout_s: float = Field(default=60.0, gt=0, le=3600, description="Timeout of one request in seconds.")
+    max_duration_s: float = Field(default=600.0, gt=0, le=86400, description="Time limit of the measured run in seconds.")
+
+    def to_embedding_load(self) -> EmbeddingLoad:
+        """Return the engine's load description."""
+        return EmbeddingLoad(**self.model_dump())
+
+
+class DeployResult(BaseModel):
+    """What one `deploy-model` run found: where the model runs, what it serves, how fast, and the verdict."""
+
+    model: str
+    served_model_name: str
+    runtime: str
+    base_url: str | None = None
+    model_type: str | None = None
+    endpoints: dict[str, bool] = Field(default_factory=dict)
+    endpoint_details: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    summary: dict[str, Any] = Field(default_factory=dict)
+    verdict: dict[str, Any] | None = None
+    timings_s: dict[str, float] = Field(default_factory=dict, description="Wall time of each step in seconds.")
+
+
+def artifact_slug(name: str) -> str:
+    """Turn a served model name into the lowercase, dash-only form Prefect artifact keys require."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "model"

@@ -1,0 +1,1 @@
+"""modelgate engine: probe, benchmark and verify model servers, with no Prefect import."""

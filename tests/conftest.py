@@ -1,0 +1,59 @@
+"""Shared fixtures: vLLM test doubles over real HTTP, and no telemetry from Prefect."""
+
+import os
+
+# Set before anything imports Prefect: otherwise its servers try to reach outside hosts.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+import pytest
+
+from tests.doubles.vllm_like import RunningDouble, VllmLikeConfig
+
+
+@pytest.fixture
+def embedding_server():
+    """A vLLM double serving an embedding model named `test-model`."""
+    with RunningDouble(VllmLikeConfig(kind="embedding")) as server:
+        yield server
+
+
+@pytest.fixture
+def chat_server():
+    """A vLLM double serving a chat model named `test-model`."""
+    with RunningDouble(VllmLikeConfig(kind="chat")) as server:
+        yield server
+
+
+@pytest.fixture
+def unused_port_url():
+    """A URL on 127.0.0.1 where nothing listens."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+FAKE_ENGINE = os.path.join(os.path.dirname(__file__), "doubles", "fake_engine_python")
+
+
+@pytest.fixture
+def fake_engine(monkeypatch, tmp_path):
+    """Point the local runtime at the fake engine interpreter, which serves the vLLM double."""
+    import sys
+
+    monkeypatch.setenv("MODELGATE_ENGINE_PYTHON", FAKE_ENGINE)
+    monkeypatch.setenv("MODELGATE_WORK_DIR", str(tmp_path / "work"))
+    monkeypatch.setenv("FAKE_ENGINE_REAL_PYTHON", sys.executable)
+    return monkeypatch
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    """A folder that passes the model-folder check (it has a config.json)."""
+    folder = tmp_path / "tiny-embedder"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    return folder

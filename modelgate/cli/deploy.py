@@ -1,0 +1,69 @@
+"""`modelgate deploy`: run the deploy-model flow and print its result.
+
+Prefect is imported only here, so the other subcommands work without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from modelgate.cli.common import EXIT_ERROR, EXIT_FAILED_VERDICT
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    deploy = commands.add_parser("deploy", help="run the deploy-model flow: start, probe, benchmark, verify, tear down")
+    deploy.add_argument("--model", default=None, help="model folder, packaged model name or hub id (default all-MiniLM-L6-v2)")
+    deploy.add_argument("--served-model-name", help="name clients use (default: the model's name)")
+    deploy.add_argument(
+        "--engine-arg", action="append", default=[], help="extra vLLM argument, repeatable, such as --engine-arg=--max-model-len=256"
+    )
+    deploy.add_argument("--concurrency", type=int, default=8, help="benchmark concurrency (default 8)")
+    deploy.add_argument("--num-requests", type=int, default=200, help="benchmark requests (default 200)")
+    deploy.add_argument("--target-e2e-latency-ms", type=float, help="mean end-to-end latency target in ms")
+    deploy.add_argument("--error-threshold", type=float, default=0.5, help="allowed relative excess over a target (default 0.5)")
+    deploy.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the flow; exit 0 on a pass, 1 on a failed verdict, 2 when the run failed before a verdict."""
+    from flows.deploy_model import deploy_model
+    from flows.params import BenchmarkLoad
+    from modelgate.models import DEFAULT_MODEL
+    from modelgate.verify import LatencyTargets
+
+    state = deploy_model(
+        model=args.model or DEFAULT_MODEL,
+        served_model_name=args.served_model_name,
+        engine_args=args.engine_arg,
+        load=BenchmarkLoad(concurrency=args.concurrency, num_requests=args.num_requests),
+        targets=LatencyTargets(target_e2e_latency_ms=args.target_e2e_latency_ms),
+        error_threshold=args.error_threshold,
+        return_state=True,
+    )
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        print(f"modelgate deploy: {state.message}", file=sys.stderr)
+        return EXIT_ERROR
+
+    if args.json:
+        print(result.model_dump_json())
+    else:
+        print(format_result(result))
+        print(f"state: {state.name}: {state.message}")
+    return 0 if state.is_completed() else EXIT_FAILED_VERDICT
+
+
+def format_result(result: Any) -> str:
+    """Return the deploy result as the lines a person reads first."""
+    endpoints = ", ".join(f"{path}={'yes' if ok else 'no'}" for path, ok in result.endpoints.items())
+    lines = [f"model type:      {result.model_type}", f"endpoints:       {endpoints}"]
+    for name in ("mean_e2el_ms", "median_e2el_ms", "p99_e2el_ms"):
+        value = result.summary.get(name)
+        lines.append(f"{name + ':':16} {value:.2f}" if isinstance(value, float) else f"{name + ':':16} n/a")
+    if result.verdict:
+        lines.append(f"verdict:         {'pass' if result.verdict['passed'] else 'fail'}")
+        lines.extend(f"  {check['status']:8} {check['reason']}" for check in result.verdict["checks"])
+    return "\n".join(lines)

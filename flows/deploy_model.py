@@ -45,6 +45,8 @@ def deploy_model(
     step_started = time.monotonic()
     server = start_runtime(model, name, engine_args, settings)
     result.base_url = server.base_url
+    result.engine_pid = server.pid
+    result.engine_log = str(server.log_path)
     result.timings_s["engine_start"] = time.monotonic() - step_started
     try:
         step_started = time.monotonic()

@@ -35,6 +35,8 @@ class DeployResult(BaseModel):
     served_model_name: str
     runtime: str
     base_url: str | None = None
+    engine_pid: int | None = Field(default=None, description="Process id of the local engine (local runtime only).")
+    engine_log: str | None = Field(default=None, description="Path of the local engine's log file.")
     model_type: str | None = None
     endpoints: dict[str, bool] = Field(default_factory=dict)
     endpoint_details: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -57,3 +57,19 @@ def model_dir(tmp_path):
     folder.mkdir()
     (folder / "config.json").write_text("{}")
     return folder
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server for the whole session; it takes about 12 s to start."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    """A monkeypatch that lasts for one test module, for module-scoped fixtures."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import Any
 
 from modelgate.cli.common import EXIT_ERROR, EXIT_FAILED_VERDICT
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from modelgate.models import DEFAULT_MODEL
     from modelgate.verify import LatencyTargets
 
+    started = time.monotonic()
     state = deploy_model(
         model=args.model or DEFAULT_MODEL,
         served_model_name=args.served_model_name,
@@ -44,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return_state=True,
     )
     result = state.result(raise_on_failure=False)
+    wall_s = time.monotonic() - started
     if isinstance(result, BaseException):
         print(f"modelgate deploy: {state.message}", file=sys.stderr)
         return EXIT_ERROR
@@ -51,12 +54,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(result.model_dump_json())
     else:
-        print(format_result(result))
+        print(format_result(result, wall_s))
         print(f"state: {state.name}: {state.message}")
     return 0 if state.is_completed() else EXIT_FAILED_VERDICT
 
 
-def format_result(result: Any) -> str:
+def format_result(result: Any, wall_s: float) -> str:
     """Return the deploy result as the lines a person reads first."""
     endpoints = ", ".join(f"{path}={'yes' if ok else 'no'}" for path, ok in result.endpoints.items())
     lines = [f"model type:      {result.model_type}", f"endpoints:       {endpoints}"]
@@ -66,4 +69,9 @@ def format_result(result: Any) -> str:
     if result.verdict:
         lines.append(f"verdict:         {'pass' if result.verdict['passed'] else 'fail'}")
         lines.extend(f"  {check['status']:8} {check['reason']}" for check in result.verdict["checks"])
+
+    # Flow overhead is the wall time not spent in a timed step: Prefect's start, task bookkeeping, artifacts.
+    steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings_s.items())
+    overhead = wall_s - sum(result.timings_s.values())
+    lines.append(f"wall time:       {wall_s:.1f} s ({steps}, flow overhead {overhead:.1f} s)")
     return "\n".join(lines)

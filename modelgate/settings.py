@@ -35,12 +35,6 @@ class ModelgateSettings(BaseSettings):
         default="127.0.0.1",
         description="Address the local engine binds to. Keep it on loopback unless a network is intended.",
     )
-    engine_start_attempts: int = Field(
-        default=3,
-        ge=1,
-        le=10,
-        description="How many times the local engine is started on a new free port when the port was taken.",
-    )
     health_timeout_s: float = Field(
         default=600.0,
         gt=0,

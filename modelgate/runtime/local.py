@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections import deque
@@ -25,7 +25,7 @@ LAUNCHER = Path(__file__).with_name("vllm_launcher.py")
 # weights to fp16, and torch.compile adds about a minute to every start.
 DEFAULT_ENGINE_ARGS = ("--dtype", "float32", "--enforce-eager")
 RESERVED_FLAGS = ("--host", "--port", "--served-model-name")
-PORT_IN_USE_MARKERS = ("address already in use", "errno 98")
+_SEQUENCE = itertools.count()
 
 # Engine processes started by this interpreter, so their exit codes can be read and none outlives it.
 _STARTED: dict[int, subprocess.Popen] = {}
@@ -40,63 +40,6 @@ class LocalServer:
     base_url: str
     served_model_name: str
     log_path: Path
-
-
-def find_free_port(host: str) -> int:
-    """Return a port that was free a moment ago; the caller handles the race if it is taken since."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def port_is_bound(host: str, port: int) -> bool:
-    """Tell whether some socket holds `host:port`; listening or not, a bound port cannot be bound again."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
-def socket_inodes_on_port(port: int) -> set[str]:
-    """Return the inodes of the TCP sockets bound to `port`, read from /proc/net/tcp and tcp6."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table, encoding="ascii") as handle:
-                next(handle)
-                for line in handle:
-                    fields = line.split()
-                    if int(fields[1].rsplit(":", 1)[1], 16) == port:
-                        inodes.add(fields[9])
-        except FileNotFoundError:
-            continue
-    return inodes
-
-
-def group_holds_port(pgid: int, port: int) -> bool:
-    """Tell whether a process of group `pgid` holds a socket bound to `port` (Linux /proc only)."""
-    inodes = socket_inodes_on_port(port)
-    if not inodes:
-        return False
-
-    targets = {f"socket:[{inode}]" for inode in inodes}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                # The command name may contain spaces, so fields are counted after its closing ")".
-                process_group = int(handle.read().rsplit(")", 1)[1].split()[2])
-            if process_group != pgid:
-                continue
-            for fd in os.listdir(f"/proc/{entry}/fd"):
-                if os.readlink(f"/proc/{entry}/fd/{fd}") in targets:
-                    return True
-        except (FileNotFoundError, PermissionError, ProcessLookupError, IndexError, ValueError):
-            continue
-    return False
 
 
 def read_log_tail(log_path: Path, lines: int) -> str:
@@ -180,74 +123,57 @@ class LocalVllmRuntime:
         return env
 
     def start(self, model: ResolvedModel, served_name: str, engine_args: list[str]) -> LocalServer:
-        """Start the server and return once it holds its port; it is not healthy yet.
+        """Start the server and return once it has bound its port; it is not healthy yet.
 
-        A port taken between choosing and binding it is retried on a new port, up to
-        `engine_start_attempts` times.
+        The engine binds port 0, so the kernel picks a free port atomically and a busy port never
+        fails the start. vLLM binds before it loads the model, so this returns after the imports
+        (seconds), and the health wait covers the model load.
 
         Raises:
             EngineNotInstalledError: vLLM is missing from the engine interpreter.
-            EngineStartError: the process exited before it listened, with its last log lines.
+            EngineStartError: the process exited or did not bind within `health_timeout_s`, with its last log lines.
         """
         check_engine_args(engine_args)
         self.check_installed()
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
 
-        for attempt in range(1, self.settings.engine_start_attempts + 1):
-            port = find_free_port(self.settings.engine_host)
-            server = self._spawn(model, served_name, port, engine_args)
-            try:
-                self._wait_until_bound(server)
-                return server
-            except EngineStartError as error:
-                if not any(marker in error.log_tail.lower() for marker in PORT_IN_USE_MARKERS):
-                    raise
-                logger.warning("engine %s: port %d was taken, retrying on a new port (attempt %d)", served_name, port, attempt)
-
-        raise EngineStartError(
-            f"engine {served_name} found no free port in {self.settings.engine_start_attempts} attempts"
-        )
-
-    def _spawn(self, model: ResolvedModel, served_name: str, port: int, engine_args: list[str]) -> LocalServer:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        log_path = (self.settings.work_dir / f"engine-{served_name.replace('/', '_')}-{stamp}-{port}.log").absolute()
-        command = self.build_command(model, served_name, port, engine_args)
+        stem = f"engine-{served_name.replace('/', '_')}-{stamp}-{os.getpid()}-{next(_SEQUENCE)}"
+        log_path = (self.settings.work_dir / f"{stem}.log").absolute()
+        port_file = (self.settings.work_dir / f"{stem}.port").absolute()
+        env = self.build_env(model)
+        env["MODELGATE_PORT_FILE"] = str(port_file)
 
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
-                command,
+                self.build_command(model, served_name, 0, engine_args),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                env=self.build_env(model),
+                env=env,
                 start_new_session=True,
             )
-
         _STARTED[process.pid] = process
+        logger.info("engine %s started: pid %d, log %s", served_name, process.pid, log_path)
+
+        port = self._wait_for_port(process.pid, served_name, port_file, log_path)
         base_url = f"http://{self.settings.engine_host}:{port}"
-        logger.info("engine %s started: pid %d, %s, log %s", served_name, process.pid, base_url, log_path)
+        logger.info("engine %s (pid %d) bound %s", served_name, process.pid, base_url)
         return LocalServer(pid=process.pid, port=port, base_url=base_url, served_model_name=served_name, log_path=log_path)
 
-    def _wait_until_bound(self, server: LocalServer) -> None:
-        # vLLM binds its socket before loading the model and listens only once ready, so the engine
-        # holding its port is the earliest sign the port is won; the health wait does the rest.
-        has_proc = os.path.exists("/proc/net/tcp")
+    def _wait_for_port(self, pid: int, served_name: str, port_file: Path, log_path: Path) -> int:
+        pending = LocalServer(pid=pid, port=0, base_url="", served_model_name=served_name, log_path=log_path)
         deadline = time.monotonic() + self.settings.health_timeout_s
         while time.monotonic() < deadline:
-            self.check_alive(server)
-            if has_proc and group_holds_port(server.pid, server.port):
-                return
-            if not has_proc and port_is_bound(self.settings.engine_host, server.port):
-                # NOTE: without /proc the holder of the port cannot be told; a port taken by
-                # another program then shows up as an engine exit during the health wait.
-                return
-            time.sleep(0.2)
+            self.check_alive(pending)
+            if port_file.exists():
+                return int(port_file.read_text(encoding="ascii"))
+            time.sleep(0.1)
 
-        self.stop(server)
+        self.stop(pending)
         raise EngineStartError(
-            f"engine {server.served_model_name} did not bind port {server.port} within "
-            f"{self.settings.health_timeout_s:.0f} s",
-            read_log_tail(server.log_path, self.settings.log_tail_lines),
+            f"engine {served_name} (pid {pid}) did not bind a port within {self.settings.health_timeout_s:.0f} s",
+            read_log_tail(log_path, self.settings.log_tail_lines),
         )
 
     def check_alive(self, server: LocalServer) -> None:

@@ -7,6 +7,7 @@ FAKE_ENGINE_READY_AFTER_S to answer 503 while "loading", FAKE_ENGINE_LATENCY_S p
 
 import argparse
 import os
+import socket
 import sys
 
 import uvicorn
@@ -35,8 +36,18 @@ def main() -> int:
         ready_after_s=float(os.environ.get("FAKE_ENGINE_READY_AFTER_S", "0")),
         latency_s=float(os.environ.get("FAKE_ENGINE_LATENCY_S", "0")),
     )
+    # Like the real launcher: bind first (port 0 lets the kernel pick), report the port, then serve.
+    sock = socket.socket()
+    sock.bind((args.host, args.port))
+    port_file = os.environ.get("MODELGATE_PORT_FILE")
+    if port_file:
+        with open(f"{port_file}.tmp", "w", encoding="ascii") as handle:
+            handle.write(str(sock.getsockname()[1]))
+        os.replace(f"{port_file}.tmp", port_file)
+
     print(f"fake engine: serving {args.model} as {args.served_model_name}", flush=True)
-    uvicorn.run(build_app(config), host=args.host, port=args.port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(uvicorn.Config(build_app(config), log_level="warning", lifespan="off"))
+    server.run(sockets=[sock])
     return 0
 
 

@@ -1,12 +1,10 @@
 import asyncio
-import socket
-
 import pytest
 
 from modelgate.errors import EngineNotInstalledError, EngineStartError, InvalidInputError
 from modelgate.health import poll_health
 from modelgate.models import resolve_model
-from modelgate.runtime.local import LocalVllmRuntime, find_free_port, group_exists, port_is_bound
+from modelgate.runtime.local import LocalVllmRuntime, group_exists
 from modelgate.settings import ModelgateSettings
 
 
@@ -63,23 +61,15 @@ def test_missing_engine_says_make_engine(monkeypatch, tmp_path):
         LocalVllmRuntime(ModelgateSettings()).check_installed()
 
 
-def test_busy_port_is_retried(runtime, model_dir, monkeypatch):
-    # The first port handed out is already held by another socket: the start must move on.
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
-    holder.listen()
-    taken = holder.getsockname()[1]
-    ports = iter([taken])
-    monkeypatch.setattr("modelgate.runtime.local.find_free_port", lambda host: next(ports, None) or find_free_port(host))
-    try:
-        server = start(runtime, model_dir)
-        runtime.stop(server)
-    finally:
-        holder.close()
-    assert server.port != taken
+def test_two_engines_get_distinct_ports(runtime, model_dir):
+    first = start(runtime, model_dir, name="first")
+    second = start(runtime, model_dir, name="second")
+    runtime.stop(first)
+    runtime.stop(second)
+    assert first.port != second.port
 
 
-def test_port_is_bound_detects_listener():
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        assert port_is_bound("127.0.0.1", holder.getsockname()[1])
+def test_engine_binds_port_zero(runtime, model_dir):
+    resolved = resolve_model(str(model_dir), runtime.engine_python)
+    command = runtime.build_command(resolved, "tiny", 0, [])
+    assert command[command.index("--port") + 1] == "0"

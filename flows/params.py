@@ -29,7 +29,7 @@ class BenchmarkLoad(BaseModel):
 
 
 class DeployResult(BaseModel):
-    """What one `deploy-model` run found: where the model runs, what it serves, how fast, and the verdict."""
+    """Outcome of one `deploy-model` run: where the model runs, what it serves, how fast, and the verdict."""
 
     model: str
     served_model_name: str

@@ -2,7 +2,7 @@
 
 The fake engine interpreter (`fake_engine_python`) runs this module in place of vLLM's launcher.
 Environment: FAKE_ENGINE_KIND (embedding or chat), FAKE_ENGINE_CRASH=1 to exit at start with log lines,
-FAKE_ENGINE_READY_AFTER_S to answer 503 while "loading", FAKE_ENGINE_LATENCY_S per request.
+FAKE_ENGINE_READY_AFTER_S to return 503 while "loading", FAKE_ENGINE_LATENCY_S per request.
 """
 
 import argparse

@@ -10,6 +10,8 @@ PROJECT_READY := $(VENV)/.modelgate-project-ready
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export VLLM_NO_USAGE_STATS := 1
+# Engine log lines (logger `modelgate`) go to the flow run's logs in the Prefect UI too.
+export PREFECT_LOGGING_EXTRA_LOGGERS := modelgate
 
 .PHONY: venv engine demo test test-fast
 

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from flows.bench_tasks import run_benchmark, save_results
 from flows.params import BenchmarkLoad, DeployResult
-from flows.probe_tasks import classify_model, probe_endpoints
+from flows.probe_tasks import capabilities_of, classify_model, probe_endpoints
 from flows.runtime_tasks import health_retry_delays, start_runtime, stop_runtime, wait_until_healthy
 from flows.verify_tasks import verify_latency
 from modelgate.models import DEFAULT_MODEL
@@ -60,6 +60,7 @@ def deploy_model(
         result.endpoint_details = probe_endpoints(server.base_url, name, settings.probe_timeout_s)
         result.endpoints = {path: bool(details["supported"]) for path, details in result.endpoint_details.items()}
         result.model_type = classify_model(name, result.endpoint_details)
+        result.capabilities = capabilities_of(result.endpoint_details)
         result.timings_s["probe"] = time.monotonic() - step_started
 
         step_started = time.monotonic()

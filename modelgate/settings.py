@@ -60,6 +60,20 @@ class ModelgateSettings(BaseSettings):
         gt=0,
         description="Timeout in seconds of one endpoint probe request.",
     )
+    probe_deadline_s: float = Field(
+        default=120.0,
+        gt=0,
+        description=(
+            "Overall seconds one endpoint probe may take, retries included. Answers 429, 502, 503 "
+            "and 504, timeouts and connection errors are retried with backoff until then."
+        ),
+    )
+    probe_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Maximum requests the probe sends to one endpoint, retries included, before it fails.",
+    )
     stop_timeout_s: float = Field(
         default=20.0,
         gt=0,

@@ -28,7 +28,8 @@ def test_result_has_model_type(fake_engine, model_dir):
 
 def test_result_has_endpoint_map(fake_engine, model_dir):
     result = run(model_dir, "emb-map").result()
-    assert result.endpoints == {"/v1/embeddings": True, "/v1/chat/completions": False}
+    assert result.endpoints["/v1/embeddings"] is True
+    assert result.endpoints["/v1/chat/completions"] is False
 
 
 def test_result_counts_requests(fake_engine, model_dir):

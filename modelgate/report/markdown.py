@@ -65,7 +65,7 @@ def _endpoints_table(endpoints: dict[str, bool]) -> str:
 
 
 def _run_table(summary: dict[str, Any]) -> str:
-    lines = [f"| {name} | {_format(summary.get(name))} |" for name in RUN_FIGURES if name in summary]
+    lines = [f"| {name} | {_format_figure(name, summary.get(name))} |" for name in RUN_FIGURES if name in summary]
     reasons = summary.get("failed_by_reason")
     if isinstance(reasons, dict) and reasons:
         lines.append("| failed by reason | " + ", ".join(f"{reason}: {count}" for reason, count in reasons.items()) + " |")
@@ -88,12 +88,16 @@ def _verdict_table(verdict: Verdict) -> str:
     lines = []
     for check in verdict.checks:
         result = {"pass": "pass", "fail": "**FAIL**"}.get(check.status, check.status)
-        lines.append(
-            f"| `{check.metric}` | {check.statistic} | {_format(check.measured)} | {_format(check.target)} | "
-            f"{_format(check.allowed)} | {result} |"
-        )
+        values = [_format_figure(check.metric, value) for value in (check.measured, check.target, check.allowed)]
+        lines.append(f"| `{check.metric}` | {check.statistic} | " + " | ".join(values) + f" | {result} |")
     failures = "".join(f"\n- {check.reason}" for check in verdict.failed_checks)
     return header + "\n" + "\n".join(lines) + ("\n\nFailed checks:" + failures if failures else "")
+
+
+def _format_figure(name: str, value: Any) -> str:
+    if name == "failure_rate" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.2%}"
+    return _format(value)
 
 
 def _format(value: Any) -> str:

@@ -15,15 +15,15 @@ def frame_to_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the summary as metric/value rows; nested values (failure counts) become JSON text."""
+    """Return the summary as metric/value rows; floats are rounded to 4 decimals, nested values become JSON text."""
     rows = []
     for metric, value in summary.items():
         if isinstance(value, (dict, list)):
             value = json.dumps(value)
         elif isinstance(value, (np.integer, np.floating, np.bool_)):
             value = value.item()
-        if isinstance(value, float) and not np.isfinite(value):
-            value = None
+        if isinstance(value, float):
+            value = round(value, 4) if np.isfinite(value) else None
         rows.append({"metric": metric, "value": value})
     return rows
 

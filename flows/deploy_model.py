@@ -44,7 +44,7 @@ def deploy_model(
     """Take a model from registered to verified in service and return a DeployResult.
 
     The run ends Failed when any performance check fails, with a message that lists the failed
-    checks; the artifacts are written first and the state's result still carries every figure. The
+    checks. The artifacts are written first, and the state's result still carries every figure. The
     engine is stopped on every path out.
     """
     logger = get_run_logger()

@@ -58,9 +58,9 @@ class ArtifactKeys:
 class BenchmarkProgress:
     """A progress callback `(done, total)` that a background thread mirrors into a Prefect progress artifact.
 
-    The callback only stores two integers, so it is safe to call from the benchmark's event loop; the
-    API calls happen in the thread every `interval_s` seconds and once more on exit. Use as a context
-    manager inside a task or flow run.
+    The callback only stores two integers, so it is safe to call from the benchmark's event loop. The
+    API calls happen in the thread every `interval_s` seconds and once more on exit. Use it as a
+    context manager inside a task or flow run.
     """
 
     def __init__(self, name: str, total: int, interval_s: float = 2.0) -> None:
@@ -70,7 +70,7 @@ class BenchmarkProgress:
         self.done = 0
         self.total = max(total, 1)
         self.artifact_id: UUID | None = None
-        self._shown = -1.0
+        self._published_percent = -1.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,7 +78,11 @@ class BenchmarkProgress:
         self.done, self.total = done, max(total, 1)
 
     def __enter__(self) -> BenchmarkProgress:
-        self.artifact_id = create_progress_artifact(progress=0.0, key=self.key, description=f"Benchmark of {self.name}: 0 requests done")
+        try:
+            self.artifact_id = create_progress_artifact(progress=0.0, key=self.key, description=f"Benchmark of {self.name}: 0 requests done")
+        except Exception as error:  # noqa: BLE001 - progress is cosmetic; the benchmark must go on
+            get_run_logger().warning("progress artifact %s of %s not created: %s", self.key, self.name, error)
+            return self
         context = contextvars.copy_context()  # the API client settings live in context variables
         self._thread = threading.Thread(target=context.run, args=(self._loop,), name=f"progress-{self.key}", daemon=True)
         self._thread.start()
@@ -96,7 +100,7 @@ class BenchmarkProgress:
 
     def _publish(self) -> None:
         percent = min(100.0, 100.0 * self.done / self.total)
-        if self.artifact_id is None or percent == self._shown:
+        if self.artifact_id is None or percent == self._published_percent:
             return
         try:
             update_progress_artifact(
@@ -104,7 +108,7 @@ class BenchmarkProgress:
                 progress=percent,
                 description=f"Benchmark of {self.name}: {self.done} of {self.total} requests done",
             )
-            self._shown = percent
+            self._published_percent = percent
         except Exception as error:  # noqa: BLE001 - progress is cosmetic; the benchmark must go on
             get_run_logger().warning("progress artifact %s of %s not updated: %s", self.key, self.name, error)
 
@@ -170,7 +174,7 @@ def write_records(name: str, parquet: bytes) -> str:
     """Write the Parquet records to the flow's result storage and return where they are.
 
     A local result storage returns a `file://` URI. NOTE: a browser opens such a link only on the
-    machine that ran the flow; with remote result storage (S3, GCS) the location is that storage's path.
+    machine that ran the flow. With remote result storage (S3, GCS) the location is that storage's path.
     """
     storage = get_result_store().result_storage
     if storage is None:

@@ -1,6 +1,6 @@
 """Check a benchmark summary against performance targets and produce a per-metric verdict.
 
-Every target that is set is checked; a target that is not set shows "not set", and a target that
+Every target that is set is checked. A target that is not set shows "not set", and a target that
 does not apply to the model type shows "not applicable". A metric that could not be measured (all
 requests failed, no output tokens) fails with that reason. Missing, None and NaN figures never raise.
 """
@@ -149,7 +149,7 @@ class Verdict:
 
 
 def summary_key(metric: MetricSpec, statistic: str) -> str:
-    """Return the summary key that holds `statistic` of `metric`, in vLLM's naming (`p99_ttft_ms`).
+    """Return the summary key that contains `statistic` of `metric`, in vLLM's naming (`p99_ttft_ms`).
 
     A throughput percentile reads the low tail, so p90 of throughput per user is
     `p10_output_throughput_per_user`: the value 90 % of requests reach.

@@ -1,9 +1,10 @@
 """Open a deploy-model run's artifacts in headless Chromium against a real Prefect server, and check them.
 
-Steps: start `prefect server start` (SQLite in a temporary PREFECT_HOME, 127.0.0.1, analytics off, UI
-on); run the deploy-model flow against the vLLM test double (tests/doubles/fake_engine_python) with
-one target that fails; open the flow run and its report, verdict and summary artifacts in Debian's
-chromium; save a full-page screenshot of each; check that the tables and the latency plot rendered.
+The script starts `prefect server start` with SQLite in a temporary PREFECT_HOME, on 127.0.0.1, with
+analytics off and the UI on. It runs the deploy-model flow against the vLLM test double
+(tests/doubles/fake_engine_python) with one target that fails. Then it opens the flow run and its
+report, verdict and summary artifacts in Debian's chromium, saves a full-page screenshot of each, and
+checks that the tables and the latency plot rendered.
 Every process it starts is stopped by its PID; every wait is bounded.
 
 Usage: `python scripts/check_artifacts_in_browser.py --out DIR` (exit 0 when every check passed).
@@ -76,15 +77,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(what: str, check, timeout_s: float, interval_s: float = 0.5) -> Any:
-    """Poll `check()` until it returns a truthy value; raise TimeoutError naming `what` after `timeout_s`."""
+def wait_for(event: str, check, timeout_s: float, interval_s: float = 0.5) -> Any:
+    """Poll `check()` until it returns a truthy value; raise TimeoutError naming `event` after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(interval_s)
-    raise TimeoutError(f"{what} did not happen within {timeout_s:.0f} s")
+    raise TimeoutError(f"{event} did not happen within {timeout_s:.0f} s")
 
 
 @contextmanager
@@ -214,15 +215,15 @@ CLICK_ARTIFACTS_TAB_JS = """(() => {
 })()"""
 
 
-def visit(devtools: DevTools, url: str, ready, what: str, screenshot: Path, before=None) -> dict[str, Any]:
+def visit(devtools: DevTools, url: str, ready, event: str, screenshot: Path, before=None) -> dict[str, Any]:
     """Open `url`, run `before()` if given, wait until `ready(page_state)` holds, save a screenshot, return the state."""
     devtools.call("Page.navigate", url=url)
-    # Until the navigation commits, the previous page answers; its URL tells them apart.
+    # Until the navigation commits, the evaluation runs in the previous page, so compare the URL.
     wait_for(f"navigation to {url}", lambda: devtools.page_state()["url"] == url, 60, interval_s=0.5)
     if before is not None:
         before()
     try:
-        state = wait_for(what, lambda: (lambda s: s if ready(s) else None)(devtools.page_state()), 60, interval_s=1)
+        state = wait_for(event, lambda: (lambda s: s if ready(s) else None)(devtools.page_state()), 60, interval_s=1)
     finally:
         devtools.screenshot(screenshot)
     return state

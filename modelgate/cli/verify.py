@@ -82,14 +82,14 @@ def read_targets(path: Path) -> LatencyTargets:
         raise InvalidInputError(f"targets file {path} is invalid: {problems}") from error
 
 
-def read_json_object(path: Path, what: str) -> dict[str, Any]:
-    """Read a JSON file that holds one object."""
+def read_json_object(path: Path, kind: str) -> dict[str, Any]:
+    """Read a JSON file that contains one object."""
     try:
-        data = json.loads(_read_text(path, what))
+        data = json.loads(_read_text(path, kind))
     except json.JSONDecodeError as error:
-        raise InvalidInputError(f"{what} file {path} is not valid JSON: {error}") from error
+        raise InvalidInputError(f"{kind} file {path} is not valid JSON: {error}") from error
     if not isinstance(data, dict):
-        raise InvalidInputError(f"{what} file {path} must hold one JSON object, not {type(data).__name__}")
+        raise InvalidInputError(f"{kind} file {path} must hold one JSON object, not {type(data).__name__}")
     return data
 
 
@@ -101,8 +101,8 @@ def format_verdict(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def _read_text(path: Path, what: str) -> str:
+def _read_text(path: Path, kind: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as error:
-        raise InvalidInputError(f"{what} file {path} cannot be read: {error.strerror}") from error
+        raise InvalidInputError(f"{kind} file {path} cannot be read: {error.strerror}") from error

@@ -1,4 +1,4 @@
-"""The run's artifacts as a person sees them: a real Prefect server, its UI and headless Chromium."""
+"""The run's artifacts as the Prefect UI shows them, checked in headless Chromium against a real server."""
 
 import importlib.util
 import shutil

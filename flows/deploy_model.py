@@ -9,11 +9,12 @@ from prefect import flow, get_run_logger
 from prefect.states import Completed, Failed, State
 from pydantic import Field
 
-from flows.bench_tasks import run_benchmark, save_results
+from flows.bench_tasks import run_benchmark
 from flows.params import BenchmarkLoad, DeployResult
 from flows.probe_tasks import capabilities_of, classify_model, probe_endpoints
+from flows.report_tasks import save_results
 from flows.runtime_tasks import health_retry_delays, start_runtime, stop_runtime, wait_until_healthy
-from flows.verify_tasks import verify_latency
+from flows.verify_tasks import failed_checks_message, resolve_targets, verify_latency
 from modelgate.models import DEFAULT_MODEL
 from modelgate.settings import get_settings
 from modelgate.verify import LatencyTargets
@@ -26,21 +27,32 @@ def deploy_model(
     runtime: Annotated[Literal["local"], Field(description="Where the server runs: `local` starts vLLM on this machine's CPU.")] = "local",
     engine_args: Annotated[list[str], Field(description="Extra vLLM arguments, passed through unchanged.")] = [],  # noqa: B006
     load: BenchmarkLoad = BenchmarkLoad(),
-    targets: LatencyTargets = LatencyTargets(),
+    targets: Annotated[
+        LatencyTargets | str,
+        Field(description="Inline targets, or the name of a saved PerformanceTargets block (an SLO set)."),
+    ] = LatencyTargets(),
     error_threshold: Annotated[
-        float, Field(ge=0, le=10, description="Allowed relative excess: a latency passes at measured <= target * (1 + error_threshold).")
-    ] = 0.5,
+        float | None,
+        Field(
+            ge=0,
+            le=10,
+            description="Allowed relative excess: a latency passes at measured <= target * (1 + error_threshold). "
+            "Default: the targets' own error_threshold (0.5 unless set).",
+        ),
+    ] = None,
 ) -> State:
     """Take a model from registered to verified in service and return a DeployResult.
 
-    The run ends Failed when a latency target is missed; the artifacts are written first and the
-    state's result still carries every figure. The engine is stopped on every path out.
+    The run ends Failed when any performance check fails, with a message that lists the failed
+    checks. The artifacts are written first, and the state's result still carries every figure. The
+    engine is stopped on every path out.
     """
     logger = get_run_logger()
     settings = get_settings()
     name = served_model_name or default_served_name(model)
     result = DeployResult(model=model, served_model_name=name, runtime=runtime)
     logger.info("deploy-model %s: model %s on runtime %s", name, model, runtime)
+    targets = resolve_targets(name, targets)
 
     step_started = time.monotonic()
     server = start_runtime(model, name, engine_args, settings)
@@ -68,17 +80,17 @@ def deploy_model(
         result.summary = benchmark.summary
         result.timings_s["benchmark"] = time.monotonic() - step_started
 
-        save_results(name, result.model_type, result.endpoints, benchmark)
-        verdict = verify_latency(name, result.model_type, result.summary, targets, error_threshold)
+        verdict = verify_latency(name, result.model_type, result.summary, targets, error_threshold, benchmark.requests)
         result.verdict = verdict.as_dict()
+        save_results(name, result.model_type, result.endpoints, load.model_dump(), benchmark, verdict)
     finally:
         step_started = time.monotonic()
         stop_runtime(server, settings)
         result.timings_s["teardown"] = time.monotonic() - step_started
 
     if not verdict.passed:
-        return Failed(message=f"{name} missed its latency targets: {verdict.failure_message()}", data=result)
-    return Completed(message=f"{name} ({result.model_type}) meets its latency targets", data=result)
+        return Failed(message=failed_checks_message(name, verdict), data=result)
+    return Completed(message=f"{name} ({result.model_type}) passes every performance check that is set", data=result)
 
 
 def default_served_name(model: str) -> str:

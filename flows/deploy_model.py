@@ -10,6 +10,8 @@ from prefect.states import Completed, Failed, State
 from pydantic import Field
 
 from flows.bench_tasks import run_benchmark, save_results
+from flows.kube_release import KubernetesTarget, close_release, open_release
+from flows.kube_tasks import wait_until_serving
 from flows.params import BenchmarkLoad, DeployResult
 from flows.probe_tasks import classify_model, probe_endpoints
 from flows.runtime_tasks import health_retry_delays, start_runtime, stop_runtime, wait_until_healthy
@@ -23,18 +25,23 @@ from modelgate.verify import LatencyTargets
 def deploy_model(
     model: Annotated[str, Field(min_length=1, description="Model folder, packaged model name or hub id.")] = DEFAULT_MODEL,
     served_model_name: Annotated[str | None, Field(description="Name clients use; defaults to the model's name.")] = None,
-    runtime: Annotated[Literal["local"], Field(description="Where the server runs: `local` starts vLLM on this machine's CPU.")] = "local",
+    runtime: Annotated[
+        Literal["local", "kubernetes"],
+        Field(description="Where the server runs: `local` starts vLLM on this machine's CPU; `kubernetes` installs a Helm release."),
+    ] = "local",
     engine_args: Annotated[list[str], Field(description="Extra vLLM arguments, passed through unchanged.")] = [],  # noqa: B006
     load: BenchmarkLoad = BenchmarkLoad(),
     targets: LatencyTargets = LatencyTargets(),
     error_threshold: Annotated[
         float, Field(ge=0, le=10, description="Allowed relative excess: a latency passes at measured <= target * (1 + error_threshold).")
     ] = 0.5,
+    kubernetes: KubernetesTarget = KubernetesTarget(),
 ) -> State:
     """Take a model from registered to verified in service and return a DeployResult.
 
     The run ends Failed when a latency target is missed; the artifacts are written first and the
-    state's result still carries every figure. The engine is stopped on every path out.
+    state's result still carries every figure. The local engine is stopped on every path out; a
+    Kubernetes release is kept when it passes and kept or uninstalled by `kubernetes.on_failure` otherwise.
     """
     logger = get_run_logger()
     settings = get_settings()
@@ -43,13 +50,17 @@ def deploy_model(
     logger.info("deploy-model %s: model %s on runtime %s", name, model, runtime)
 
     step_started = time.monotonic()
-    server = start_runtime(model, name, engine_args, settings)
+    if runtime == "kubernetes":
+        server = open_release(kubernetes, model, name, engine_args, settings)
+    else:
+        server = start_runtime(model, name, engine_args, settings)
     result.base_url = server.base_url
     result.timings_s["engine_start"] = time.monotonic() - step_started
     try:
         step_started = time.monotonic()
         deadline = time.time() + settings.health_timeout_s
-        wait_until_healthy.with_options(retries=len(health_retry_delays(settings)), retry_delay_seconds=health_retry_delays(settings))(
+        wait_for_health = wait_until_serving if runtime == "kubernetes" else wait_until_healthy
+        wait_for_health.with_options(retries=len(health_retry_delays(settings)), retry_delay_seconds=health_retry_delays(settings))(
             server, deadline, settings
         )
         result.timings_s["health_wait"] = time.monotonic() - step_started
@@ -70,7 +81,10 @@ def deploy_model(
         result.verdict = verdict.as_dict()
     finally:
         step_started = time.monotonic()
-        stop_runtime(server, settings)
+        if runtime == "kubernetes":
+            close_release(server, succeeded=bool(result.verdict and result.verdict["passed"]), settings=settings)
+        else:
+            stop_runtime(server, settings)
         result.timings_s["teardown"] = time.monotonic() - step_started
 
     if not verdict.passed:

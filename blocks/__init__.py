@@ -1,0 +1,1 @@
+"""Prefect blocks of modelgate: saved settings that runs load by name."""

@@ -34,7 +34,7 @@ class ReleaseBusyError(ModelgateError):
 
 
 class KubernetesTarget(BaseModel):
-    """Where and how `deploy-model` releases the model on Kubernetes (used when runtime is `kubernetes`)."""
+    """Release settings of `deploy-model` on Kubernetes: release, namespace, cluster block, values, failure policy."""
 
     model_config = ConfigDict(extra="forbid")
 

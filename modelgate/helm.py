@@ -1,8 +1,8 @@
 """Helm releases of the modelgate-vllm chart: `helm upgrade --install` with a values file, and uninstall.
 
-Values, and with them any Hugging Face token, travel in a values file readable only by this user and
-deleted after the command; the kubeconfig of a cluster block goes the same way. Neither ever appears
-on helm's command line, where other users of the machine could read it.
+Values, and with them any Hugging Face token, travel in a values file that only this user can read
+and that is deleted after the command. The kubeconfig of a cluster block travels the same way. So
+neither appears on helm's command line, where other users of the machine could read it.
 """
 
 from __future__ import annotations

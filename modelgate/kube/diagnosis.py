@@ -20,7 +20,7 @@ INSUFFICIENT_PATTERN = re.compile(r"Insufficient ([A-Za-z0-9][-A-Za-z0-9_./]*[A-
 
 @dataclass(frozen=True)
 class Failure:
-    """Why a release cannot become Ready.
+    """Reason a release cannot become Ready.
 
     Attributes:
         reason: the Kubernetes reason, such as CrashLoopBackOff or FailedMount.
@@ -154,8 +154,29 @@ def unschedulable(pod: dict[str, Any], name: str, scheduler_message: str, gpu_re
     return Failure("Unschedulable", text, name)
 
 
+def has_started(pod: dict[str, Any]) -> bool:
+    """Tell whether a container of the pod has run, which means its volumes were mounted."""
+    for container in container_statuses(pod):
+        state = container.get("state") or {}
+        if "running" in state or "terminated" in state or container.get("restartCount", 0) > 0:
+            return True
+    return False
+
+
+def is_scheduled(pod: dict[str, Any]) -> bool:
+    """Tell whether the pod was bound to a node."""
+    if pod.get("spec", {}).get("nodeName"):
+        return True
+    conditions = pod.get("status", {}).get("conditions") or []
+    return any(condition.get("type") == "PodScheduled" and condition.get("status") == "True" for condition in conditions)
+
+
 def diagnose_event(event: dict[str, Any], gpu_resource: str = "nvidia.com/gpu", pod: dict[str, Any] | None = None) -> Failure | None:
-    """Return the failure a Warning event about a pod shows, or None."""
+    """Return the failure a Warning event about a pod shows, or None.
+
+    Events outlive the condition they report, so a mount failure of a pod whose containers have
+    started, or a scheduling failure of a pod that has a node, is history and is ignored.
+    """
     if event.get("type") != "Warning":
         return None
 
@@ -163,13 +184,14 @@ def diagnose_event(event: dict[str, Any], gpu_resource: str = "nvidia.com/gpu", 
     name = involved.get("name", "?")
     reason = event.get("reason", "")
     message = event.get("message", "")
-    if reason in MOUNT_EVENT_REASONS:
+    if reason in MOUNT_EVENT_REASONS and not (pod and has_started(pod)):
+        # NOTE: a mount error the kubelet would overcome on its next retry fails the release as well.
         return Failure(
             reason,
             f"pod {name} cannot mount a volume ({reason}): {message}; check modelCache and the claims and Secrets it names",
             name,
         )
-    if reason == "FailedScheduling":
+    if reason == "FailedScheduling" and not (pod and is_scheduled(pod)):
         return unschedulable(pod or {}, name, message, gpu_resource)
     return None
 

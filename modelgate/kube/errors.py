@@ -17,7 +17,7 @@ class ReleaseFailedError(ModelgateError):
     """A pod or the Deployment of a release reached a state that waiting will not fix.
 
     `reason` is the Kubernetes reason, such as CrashLoopBackOff, ImagePullBackOff, ErrImagePull,
-    Unschedulable, OOMKilled or FailedMount; `log_tail` holds the container's last log lines when read.
+    Unschedulable, OOMKilled or FailedMount; `log_tail` contains the container's last log lines when read.
     """
 
     def __init__(self, reason: str, message: str, log_tail: str = "") -> None:

@@ -32,9 +32,10 @@ async def follow(
 ) -> None:
     """List the collection, then watch it from the list's resourceVersion, until cancelled.
 
-    `handle(type, object)` receives `LISTED` for each object of every (re)list, then `ADDED`,
+    `handle(type, object)` receives `RESET` with an empty object before every list, `LISTED` for
+    each object of the list, then `ADDED`,
     `MODIFIED` and `DELETED` from the watch. A watch the server closes after `window_s` is reopened
-    from the last resourceVersion seen; an expired resourceVersion (410 Gone) or a broken connection
+    from the last resourceVersion seen. An expired resourceVersion (410 Gone) or a broken connection
     leads to a new list.
 
     Raises:
@@ -43,6 +44,7 @@ async def follow(
     broken = 0
     while True:
         listing = await request_json(list_call, action, request_timeout_s, **list_options)
+        handle("RESET", {})
         for item in listing.get("items") or []:
             handle("LISTED", item)
         version = listing.get("metadata", {}).get("resourceVersion")

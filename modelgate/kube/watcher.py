@@ -142,6 +142,10 @@ class ReleaseWatcher:
                 await asyncio.wait_for(self.changed.wait(), self.options.poll_interval_s)
 
     def _on_pod(self, kind: str, pod: dict[str, Any]) -> None:
+        if kind == "RESET":
+            self.pods.clear()
+            return
+
         name = pod.get("metadata", {}).get("name", "?")
         if kind == "DELETED":
             self.pods.pop(name, None)
@@ -152,6 +156,9 @@ class ReleaseWatcher:
         self.changed.set()
 
     def _on_event(self, kind: str, event: dict[str, Any]) -> None:
+        if kind == "RESET":
+            self.events.clear()
+            return
         if kind == "DELETED" or not concerns_release(event, self.release):
             return
 

@@ -1,9 +1,9 @@
 """A fake Kubernetes API server over real HTTP on 127.0.0.1, for kubernetes_asyncio clients.
 
 It serves what modelgate's watcher and release tasks request, with the status codes and JSON shapes
-of a real API server: namespaces (read, create), pods and events (list and watch, with label
-selectors, resourceVersion and timeoutSeconds), pod logs (tailLines, previous, container), Services
-and Deployments (read). Lists and watches return 401 without the bearer token, watches resumed from
+of a real API server. Namespaces can be read and created. Pods and events can be listed and watched
+with label selectors, resourceVersion and timeoutSeconds. Pod logs honour tailLines, previous and
+container, and Services and Deployments can be read. Lists and watches return 401 without the bearer token, watches resumed from
 a compacted resourceVersion get a 410 ERROR event, and every error body is a `Status` object.
 
 There are no controllers. `FakeCluster.install()` (called when the fake helm reports an upgrade)

@@ -59,7 +59,7 @@ class FakeHelmRecord:
 
 @pytest.fixture
 def fake_helm(monkeypatch, tmp_path, fake_api) -> FakeHelmRecord:
-    """Point modelgate at the fake helm, which records its calls and tells the fake API about them."""
+    """Point modelgate at the fake helm, which records its calls and reports them to the fake API."""
     record = tmp_path / "helm-calls.jsonl"
     monkeypatch.setenv("MODELGATE_HELM_PATH", str(FAKE_HELM))
     monkeypatch.setenv("MODELGATE_WORK_DIR", str(tmp_path / "work"))

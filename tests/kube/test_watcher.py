@@ -130,7 +130,7 @@ def test_unreachable_api_fails_clearly(unused_port_url):
 
     with pytest.raises(KubeApiError) as caught:
         asyncio.run(run())
-    assert "did not answer" in str(caught.value)
+    assert "no response from the Kubernetes API" in str(caught.value)
 
 
 def test_terminating_pod_is_ignored(fake_api):
@@ -164,3 +164,23 @@ def test_state_changes_logged_once(fake_api, caplog):
     asyncio.run(watch(fake_api, scenario=ready_scenario()))
     creating = [record for record in caplog.records if "ContainerCreating" in record.getMessage()]
     assert len(creating) == 1
+
+
+def test_relist_forgets_deleted_pods(fake_api):
+    fake_api.cluster.scenario = ready_scenario(delay_s=1.0)
+    stale = make_pod(RELEASE, NAMESPACE, index=7, container={"state": {"waiting": {"reason": "ContainerCreating"}}})
+
+    async def run():
+        async with api_client(KubeConnection(kubeconfig=fake_api.kubeconfig())) as client:
+            watcher = ReleaseWatcher(client, NAMESPACE, RELEASE, FAST)
+            fake_api.cluster.put("pods", stale)
+            fake_api.cluster.install(NAMESPACE, RELEASE)
+            task = asyncio.create_task(watcher.wait_until_ready())
+            await asyncio.sleep(0.5)
+            fake_api.cluster.compact()
+            fake_api.cluster.delete("pods", NAMESPACE, stale["metadata"]["name"])
+            await task
+            return watcher
+
+    watcher = asyncio.run(run())
+    assert stale["metadata"]["name"] not in watcher.pods

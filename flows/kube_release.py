@@ -10,7 +10,7 @@ from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectAlreadyExists
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from pydantic import BaseModel, ConfigDict, Field
 
 from blocks.cluster import ModelgateCluster
@@ -94,8 +94,8 @@ def lock_name(target: ReleaseTarget) -> str:
 def acquire_release_lock(target: ReleaseTarget, timeout_s: float) -> ExitStack:
     """Take the release's one-slot global concurrency limit, creating the limit on first use.
 
-    Prefect skips `concurrency()` for a limit that does not exist, so the limit is created first
-    (a concurrent creator's 409 is fine) and acquired with `strict=True`.
+    Prefect skips `concurrency()` for a limit that does not exist, so the limit is created when
+    missing (a concurrent creator's 409 is fine) and acquired with `strict=True`.
 
     Raises:
         ReleaseBusyError: another run held the release for `timeout_s` seconds.
@@ -103,9 +103,13 @@ def acquire_release_lock(target: ReleaseTarget, timeout_s: float) -> ExitStack:
     name = lock_name(target)
     with get_client(sync_client=True) as client:
         try:
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
-        except ObjectAlreadyExists:
-            pass
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            # A duplicate create would make the server log an integrity error, so it is read first.
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            except ObjectAlreadyExists:
+                pass
 
     stack = ExitStack()
     try:

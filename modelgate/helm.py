@@ -281,6 +281,6 @@ class Helm:
                 f"; an earlier helm command on {target.name} did not finish: run `helm history {target.name} "
                 f"-n {target.namespace}` and roll back or uninstall the pending revision"
             )
-        if "Kubernetes cluster unreachable" in stderr:
+        if "kubernetes cluster unreachable" in stderr.lower():
             return "; check the cluster block's kubeconfig and that this machine can reach the API server"
         return ""

@@ -192,3 +192,29 @@ def test_values_token_skipped_with_existing_secret():
 def test_values_reject_reserved_engine_args():
     with pytest.raises(InvalidInputError):
         release_values("m", "s", ["--port=9000"], [])
+
+
+def unreachable_target(url):
+    kubeconfig = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": url}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+    }
+    return ReleaseTarget(name="qwen", namespace="llm", kubeconfig=kubeconfig, kube_context="c")
+
+
+def test_real_helm_accepts_install_flags(helm_binary, tmp_path, unused_port_url):
+    real = Helm(helm_binary, timeout_s=30, work_dir=tmp_path)
+    with pytest.raises(HelmError) as caught:
+        real.upgrade_install(unreachable_target(unused_port_url), {"model": {"name": "m"}})
+    assert "unknown flag" not in str(caught.value)
+    assert "check the cluster block's kubeconfig" in str(caught.value)
+
+
+def test_real_helm_accepts_uninstall_flags(helm_binary, tmp_path, unused_port_url):
+    real = Helm(helm_binary, timeout_s=30, work_dir=tmp_path)
+    with pytest.raises(HelmError) as caught:
+        real.uninstall(unreachable_target(unused_port_url))
+    assert "unknown flag" not in str(caught.value)
+    assert "unreachable" in str(caught.value)

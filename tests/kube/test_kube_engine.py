@@ -77,3 +77,18 @@ def test_block_secret_masked_in_repr():
     from blocks.cluster import ModelgateCluster
 
     assert "hf_secretvalue" not in repr(ModelgateCluster(hf_token="hf_secretvalue"))
+
+
+def test_no_kubeconfig_fails_clearly(monkeypatch, tmp_path):
+    from modelgate.kube.errors import KubeApiError
+
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+
+    async def open_client():
+        async with api_client(KubeConnection()):
+            pass
+
+    with pytest.raises(KubeApiError) as caught:
+        asyncio.run(open_client())
+    assert "no usable Kubernetes configuration" in str(caught.value)

@@ -28,6 +28,7 @@ async def follow(
     handle: Handler,
     window_s: int,
     request_timeout_s: float,
+    log: logging.Logger | logging.LoggerAdapter = logger,
     **list_options: Any,
 ) -> None:
     """List the collection, then watch it from the list's resourceVersion, until cancelled.
@@ -68,13 +69,13 @@ async def follow(
                     version = watch.resource_version or version
             except ApiException as error:
                 if error.status == 410:
-                    logger.info("%s: resourceVersion %s expired; listing again", action, version)
+                    log.info("%s: resourceVersion %s expired; listing again", action, version)
                     break
                 raise KubeApiError(f"cannot {action}: HTTP {error.status}: {error.reason}; {failure_hint(error.status or 0, action)}", error.status or 0) from error
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 broken += 1
                 if broken >= MAX_BROKEN_WATCHES:
                     raise KubeApiError(f"cannot {action}: the watch broke {broken} times in a row ({type(error).__name__}: {error})") from error
-                logger.warning("%s: watch broke (%s: %s); listing again", action, type(error).__name__, error)
+                log.warning("%s: watch broke (%s: %s); listing again", action, type(error).__name__, error)
                 await asyncio.sleep(min(2**broken, 10))
                 break

@@ -87,14 +87,14 @@ class ReleaseWatcher:
             asyncio.create_task(
                 follow(
                     core.list_namespaced_pod, f"list pods of release {self.release} {where}", self._on_pod,
-                    self.options.watch_window_s, self.options.request_timeout_s,
+                    self.options.watch_window_s, self.options.request_timeout_s, self.log,
                     namespace=self.namespace, label_selector=release_selector(self.release),
                 )
             ),
             asyncio.create_task(
                 follow(
                     core.list_namespaced_event, f"list events {where}", self._on_event,
-                    self.options.watch_window_s, self.options.request_timeout_s, namespace=self.namespace,
+                    self.options.watch_window_s, self.options.request_timeout_s, self.log, namespace=self.namespace,
                 )
             ),
         ]

@@ -10,6 +10,8 @@ from prefect.states import Completed, Failed, State
 from pydantic import Field
 
 from flows.bench_tasks import run_benchmark
+from flows.kube_release import KubernetesTarget, close_release, open_release
+from flows.kube_tasks import wait_until_serving
 from flows.params import BenchmarkLoad, DeployResult
 from flows.probe_tasks import capabilities_of, classify_model, probe_endpoints
 from flows.report_tasks import save_results
@@ -24,7 +26,10 @@ from modelgate.verify import LatencyTargets
 def deploy_model(
     model: Annotated[str, Field(min_length=1, description="Model folder, packaged model name or hub id.")] = DEFAULT_MODEL,
     served_model_name: Annotated[str | None, Field(description="Name clients use; defaults to the model's name.")] = None,
-    runtime: Annotated[Literal["local"], Field(description="Where the server runs: `local` starts vLLM on this machine's CPU.")] = "local",
+    runtime: Annotated[
+        Literal["local", "kubernetes"],
+        Field(description="Where the server runs: `local` starts vLLM on this machine's CPU; `kubernetes` installs a Helm release."),
+    ] = "local",
     engine_args: Annotated[list[str], Field(description="Extra vLLM arguments, passed through unchanged.")] = [],  # noqa: B006
     load: BenchmarkLoad = BenchmarkLoad(),
     targets: Annotated[
@@ -40,12 +45,14 @@ def deploy_model(
             "Default: the targets' own error_threshold (0.5 unless set).",
         ),
     ] = None,
+    kubernetes: KubernetesTarget = KubernetesTarget(),
 ) -> State:
     """Take a model from registered to verified in service and return a DeployResult.
 
     The run ends Failed when any performance check fails, with a message that lists the failed
     checks. The artifacts are written first, and the state's result still carries every figure. The
-    engine is stopped on every path out.
+    local engine is stopped on every path out; a Kubernetes release is kept when it passes and kept or
+    uninstalled by `kubernetes.on_failure` otherwise.
     """
     logger = get_run_logger()
     settings = get_settings()
@@ -55,15 +62,20 @@ def deploy_model(
     targets = resolve_targets(name, targets)
 
     step_started = time.monotonic()
-    server = start_runtime(model, name, engine_args, settings)
+    if runtime == "kubernetes":
+        server = open_release(kubernetes, model, name, engine_args, settings)
+    else:
+        server = start_runtime(model, name, engine_args, settings)
     result.base_url = server.base_url
-    result.engine_pid = server.pid
-    result.engine_log = str(server.log_path)
+    if runtime == "local":
+        result.engine_pid = server.pid
+        result.engine_log = str(server.log_path)
     result.timings_s["engine_start"] = time.monotonic() - step_started
     try:
         step_started = time.monotonic()
         deadline = time.time() + settings.health_timeout_s
-        wait_until_healthy.with_options(retries=len(health_retry_delays(settings)), retry_delay_seconds=health_retry_delays(settings))(
+        wait_for_health = wait_until_serving if runtime == "kubernetes" else wait_until_healthy
+        wait_for_health.with_options(retries=len(health_retry_delays(settings)), retry_delay_seconds=health_retry_delays(settings))(
             server, deadline, settings
         )
         result.timings_s["health_wait"] = time.monotonic() - step_started
@@ -85,7 +97,10 @@ def deploy_model(
         save_results(name, result.model_type, result.endpoints, load.model_dump(), benchmark, verdict)
     finally:
         step_started = time.monotonic()
-        stop_runtime(server, settings)
+        if runtime == "kubernetes":
+            close_release(server, succeeded=bool(result.verdict and result.verdict["passed"]), settings=settings)
+        else:
+            stop_runtime(server, settings)
         result.timings_s["teardown"] = time.monotonic() - step_started
 
     if not verdict.passed:

@@ -77,6 +77,15 @@ class ModelgateSettings(BaseSettings):
         description="How many last lines of the engine log an error message quotes.",
     )
 
+    bench_client_lag_limit_ms: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Benchmark client self-check: when the p99 event-loop lag or the p99 lateness of open-loop "
+            "sends against their schedule exceeds this many ms, the result says the client was the bottleneck."
+        ),
+    )
+
     def resolve_engine_python(self) -> Path:
         """Return the interpreter that runs vLLM, following the documented default."""
         if self.engine_python is not None:

@@ -46,6 +46,7 @@ class StreamConfig:
     no_done: bool = False  # end the body without [DONE] and without finish_reason
     max_in_flight: int | None = None  # answer 503 while this many requests are already in flight
     tokenize: bool = True  # serve POST /tokenize (count = words in the prompt)
+    reject_fields: tuple[str, ...] = ()  # answer 400 to a request with any of these body fields
     # What happened, filled while it runs:
     in_flight: int = 0
     max_seen_in_flight: int = 0
@@ -238,12 +239,15 @@ class _ServerConnection(asyncio.Protocol):
         if self.method == b"GET" and path == "/v1/models":
             entry = {"id": config.served_name, "object": "model", "owned_by": "vllm", "root": "/models/test", "max_model_len": 4096}
             return self.write(json_response(200, {"object": "list", "data": [entry]}))
-        if self.method != b"POST" or path not in ("/v1/chat/completions", "/v1/completions", "/tokenize"):
+        if self.method != b"POST" or path not in ("/v1/chat/completions", "/v1/completions", "/tokenize", "/v1/embeddings"):
             return self.write(json_response(404, {"detail": "Not Found"}))
         try:
             body = json.loads(raw)
         except ValueError:
             return self.write(json_response(400, error_body("Invalid JSON body", "BadRequestError", 400)))
+        if path == "/v1/embeddings":
+            # A generation model: vLLM 0.32 answers 404 on the embeddings route.
+            return self.write(json_response(404, {"detail": "Not Found"}))
         if path == "/tokenize":
             if not config.tokenize:
                 return self.write(json_response(404, {"detail": "Not Found"}))
@@ -252,6 +256,9 @@ class _ServerConnection(asyncio.Protocol):
         if body.get("model") != config.served_name:
             return self.write(json_response(404, error_body(f"The model `{body.get('model')}` does not exist.", "NotFoundError", 404)))
 
+        rejected = [name for name in config.reject_fields if name in body or name in (body.get("stream_options") or {})]
+        if rejected:
+            return self.write(json_response(400, error_body(f"Unknown field: {rejected[0]}", "BadRequestError", 400)))
         if config.keep_requests:
             config.requests.append({"path": path, "body": body, "received": self.received})
         if config.max_in_flight is not None and config.in_flight >= config.max_in_flight:
@@ -259,7 +266,23 @@ class _ServerConnection(asyncio.Protocol):
         self.busy = True
         config.in_flight += 1
         config.max_seen_in_flight = max(config.max_seen_in_flight, config.in_flight)
-        _Stream(self, body, path.endswith("chat/completions"), self.received).start()
+        chat = path.endswith("chat/completions")
+        if body.get("stream"):
+            return _Stream(self, body, chat, self.received).start()
+        tokens = config.tokens or int(body.get("max_tokens") or 16)
+        delay = config.ttft_s + (tokens - 1) * config.itl_s
+        self.loop.call_later(delay, self.answer_whole, chat, tokens, body)
+
+    def answer_whole(self, chat: bool, tokens: int, body: dict) -> None:
+        """Send a non-streamed answer of `tokens` tokens, as vLLM does for `stream: false`."""
+        text = "".join(f" w{i}" for i in range(tokens))
+        usage = {"prompt_tokens": 5, "completion_tokens": tokens, "total_tokens": 5 + tokens}
+        if chat:
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "length"}
+        else:
+            choice = {"index": 0, "text": text, "finish_reason": "length"}
+        self.write(json_response(200, {"id": "double", "object": "chat.completion" if chat else "text_completion", "model": body.get("model"), "choices": [choice], "usage": usage}))
+        self.finish_request()
 
 
 async def serve(config: StreamConfig, host: str = "127.0.0.1", port: int = 0) -> asyncio.AbstractServer:

@@ -17,7 +17,7 @@ from modelgate.bench.http import BodyExchange, RequestFailed
 from modelgate.bench.llm import error_text
 from modelgate.bench.loads import EmbeddingLoad
 from modelgate.bench.records import RequestRecords
-from modelgate.bench.runner import WARMUP_INDEX_BASE, Target, measure, warm_up
+from modelgate.bench.runner import WARMUP_INDEX_BASE, Target, measure, open_connections, warm_up
 from modelgate.bench.scheduler import Progress, RunTiming, Scheduler
 from modelgate.bench.summary import BenchmarkResult, client_check_fields, count_fields, latency_fields, load_fields, slo_fields
 from modelgate.bench.workload import Inputs
@@ -151,6 +151,7 @@ async def run_embedding_benchmark(
     try:
         await warm_up(run.warm_up_once, load.warmup_requests, load.concurrency, f"{target.url}/embeddings")
         logger.info("benchmark %s: embeddings, %s", model, load)
+        await open_connections(target, load.concurrency, load.num_requests)
         run.scheduler = Scheduler(load.shape(), run.records, run.send, progress)
         timing = await measure(run.scheduler)
     finally:

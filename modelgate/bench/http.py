@@ -202,6 +202,20 @@ class ConnectionPool:
         connection.exchange = None
         connection.close()
 
+    async def open_idle(self, count: int, at_once: int = 64) -> None:
+        """Open connections until `count` are idle, `at_once` at a time, so measured requests find them open.
+
+        Raises:
+            RequestFailed: a connection could not be opened.
+        """
+        gate = asyncio.Semaphore(at_once)
+
+        async def one() -> None:
+            async with gate:
+                self._idle.append(await self._connect())
+
+        await asyncio.gather(*(one() for _ in range(count - len(self._idle))))
+
     async def _acquire(self) -> tuple[_Connection, bool]:
         while self._idle:
             connection = self._idle.pop()

@@ -19,7 +19,7 @@ from modelgate.bench.http import RequestFailed
 from modelgate.bench.loads import LlmLoad
 from modelgate.bench.metrics import stream_metrics
 from modelgate.bench.records import TOKEN_SOURCES, RequestRecords
-from modelgate.bench.runner import WARMUP_INDEX_BASE, Target, measure, warm_up
+from modelgate.bench.runner import WARMUP_INDEX_BASE, Target, measure, open_connections, warm_up
 from modelgate.bench.scheduler import Progress, RunTiming, Scheduler
 from modelgate.bench.stats import summarize
 from modelgate.bench.stream import StreamExchange
@@ -220,6 +220,7 @@ async def run_llm_benchmark(url: str, model: str, load: LlmLoad, api_key: str | 
             await warm_up(later, load.warmup_requests - 1, load.concurrency, endpoint, one_succeeded=first is None)
 
         logger.info("benchmark %s: %s %s, %s", model, load.api, endpoint, load)
+        await open_connections(target, load.concurrency, load.num_requests)
         run.scheduler = Scheduler(load.shape(), run.records, run.send, progress)
         timing = await measure(run.scheduler)
         await run.count_pending()

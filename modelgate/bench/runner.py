@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from modelgate.bench.http import ConnectionPool
+from modelgate.bench.http import ConnectionPool, RequestFailed
 from modelgate.bench.scheduler import RunTiming, Scheduler
 from modelgate.endpoints import ServerAddress
 from modelgate.errors import BenchmarkError
@@ -66,6 +66,21 @@ async def warm_up(send: WarmupSend, count: int, concurrency: int | None, endpoin
         logger.warning("%d of %d warm-up requests to %s failed, first: %s", len(failures), count, endpoint, failures[0])
     if len(failures) == count and not one_succeeded:
         raise BenchmarkError(f"all {count} warm-up requests to {endpoint} failed: {failures[0]}; check the server log and the model name")
+
+
+async def open_connections(target: Target, concurrency: int | None, num_requests: int) -> None:
+    """Open one keep-alive connection per request slot before the measured run.
+
+    Without this, the first wave of a high-concurrency run pays for connection set-up inside its
+    TTFT. An open loop with no concurrency cap opens connections as it goes. A failure here is only
+    logged: the measured requests then fail and are counted with their reason.
+    """
+    if not concurrency:
+        return
+    try:
+        await target.pool.open_idle(min(concurrency, num_requests))
+    except RequestFailed as failure:
+        logger.warning("could not open connections to %s before the run: %s", target.url, failure)
 
 
 async def measure(scheduler: Scheduler) -> RunTiming:

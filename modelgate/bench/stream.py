@@ -46,6 +46,7 @@ class StreamExchange(Exchange):
         "keep_text",
         "last_event_at",
         "per_chunk_usage",
+        "unparsed",
     )
 
     def __init__(self, done: asyncio.Future, keep_text: bool = True) -> None:
@@ -64,8 +65,23 @@ class StreamExchange(Exchange):
         self.keep_text = keep_text
         self.last_event_at = 0.0
         self.per_chunk_usage = True
+        self.unparsed: list[tuple[bytes, float]] = []
 
     def on_body(self, data: bytes, now: float) -> None:
+        # Parsing waits until the event loop has read every socket that is ready now, so a burst of
+        # chunks on many connections gets read times that no parsing work has delayed.
+        self.unparsed.append((data, now))
+        if len(self.unparsed) == 1:
+            self.done.get_loop().call_soon(self.parse_unparsed)
+
+    def parse_unparsed(self) -> None:
+        """Parse the body pieces read so far, each with its own read time."""
+        unparsed, self.unparsed = self.unparsed, []
+        for data, now in unparsed:
+            self.parse(data, now)
+
+    def parse(self, data: bytes, now: float) -> None:
+        """Parse one body piece read at `now`."""
         if self.status != 200:
             if len(self.error_body) < 2000:
                 self.error_body += data
@@ -77,10 +93,20 @@ class StreamExchange(Exchange):
         events = buffer.split(b"\n\n")
         self.buffer = events.pop()
         for event in events:
-            if event:
+            # Fast path: one `data: ` line, which is what OpenAI-compatible servers send.
+            if event.startswith(b"data: {") and b"\n" not in event:
+                try:
+                    message = orjson.loads(event[6:])
+                except orjson.JSONDecodeError:
+                    self.error = f"invalid JSON in stream: {event[:200]!r}"
+                    continue
+                self.last_event_at = now
+                self.on_message(message, now)
+            elif event:
                 self.on_event(event, now)
 
     def on_complete(self, now: float) -> None:
+        self.parse_unparsed()
         if self.buffer.strip() and self.status == 200:
             # A last event with no blank line after it still counts: the body ended there.
             self.on_event(self.buffer, now)
@@ -89,13 +115,10 @@ class StreamExchange(Exchange):
 
     def on_event(self, event: bytes, now: float) -> None:
         """Handle one SSE event; comments (lines starting with ':') and non-data fields are skipped."""
-        if event.startswith(b"data: ") and b"\n" not in event:
-            payload = event[6:]
-        else:
-            lines = [line[5:].lstrip(b" ") for line in event.split(b"\n") if line.startswith(b"data:")]
-            if not lines:
-                return
-            payload = b"\n".join(lines)
+        lines = [line[5:].lstrip(b" ") for line in event.split(b"\n") if line.startswith(b"data:")]
+        if not lines:
+            return
+        payload = b"\n".join(lines)
 
         self.last_event_at = now
         if payload == DONE:
@@ -120,23 +143,28 @@ class StreamExchange(Exchange):
 
         new_tokens = None
         usage = message.get("usage")
-        if isinstance(usage, dict):
-            if isinstance(usage.get("prompt_tokens"), int):
-                self.prompt_tokens = usage["prompt_tokens"]
+        if usage.__class__ is dict:
+            prompt = usage.get("prompt_tokens")
+            if prompt.__class__ is int:
+                self.prompt_tokens = prompt
             completion = usage.get("completion_tokens")
-            if isinstance(completion, int):
+            if completion.__class__ is int:
                 new_tokens = completion - (self.completion_tokens or 0)
                 self.completion_tokens = completion
 
+        choices = message.get("choices")
+        if not choices:
+            return
         carries_text = False
-        for choice in message.get("choices") or ():
-            if not isinstance(choice, dict):
+        for choice in choices:
+            if choice.__class__ is not dict:
                 continue
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
-            carries_text = self._read_choice(choice, now) or carries_text
+            if self._read_choice(choice, now):
+                carries_text = True
 
-        if carries_text or (new_tokens is not None and new_tokens > 0 and message.get("choices")):
+        if carries_text or (new_tokens is not None and new_tokens > 0):
             self.token_times.append(now)
             if new_tokens is None:
                 self.per_chunk_usage = False

@@ -255,7 +255,7 @@ def test_dataset_prompts_sent(tmp_path):
     with serve() as server:
         bench(server.base_url, num_requests=2, warmup_requests=0, dataset=str(dataset))
     contents = [request["body"]["messages"][0]["content"] for request in server.config.requests]
-    assert contents == ["first prompt", "second prompt"]
+    assert sorted(contents) == ["first prompt", "second prompt"]
 
 
 @pytest.mark.parametrize("field", ["num_requests", "output_tokens", "input_tokens"])

@@ -51,51 +51,51 @@ def test_ttfct_none_without_content():
 
 def test_events_split_across_reads():
     stream = exchange()
-    stream.on_body(b'data: {"choices":[{"delta":{"con', 1.0)
-    stream.on_body(b'tent":"hi"}}]}\n\ndata: [DONE]\n\n', 2.0)
+    stream.parse(b'data: {"choices":[{"delta":{"con', 1.0)
+    stream.parse(b'tent":"hi"}}]}\n\ndata: [DONE]\n\n', 2.0)
     assert stream.token_times == [2.0]
     assert stream.saw_done
 
 
 def test_crlf_events_parsed():
     stream = exchange()
-    stream.on_body(b'data: {"choices":[{"text":"a","finish_reason":"length"}]}\r\n\r\n', 1.0)
+    stream.parse(b'data: {"choices":[{"text":"a","finish_reason":"length"}]}\r\n\r\n', 1.0)
     assert stream.finish_reason == "length"
 
 
 def test_multiline_data_joined():
     stream = exchange()
-    stream.on_body(b'event: message\ndata: {"choices":\ndata: [{"text":"a"}]}\n\n', 1.0)
+    stream.parse(b'event: message\ndata: {"choices":\ndata: [{"text":"a"}]}\n\n', 1.0)
     assert stream.token_times == [1.0]
 
 
 def test_role_chunk_not_token():
     stream = exchange()
-    stream.on_body(b'data: {"choices":[{"delta":{"role":"assistant","content":""}}]}\n\n', 1.0)
+    stream.parse(b'data: {"choices":[{"delta":{"role":"assistant","content":""}}]}\n\n', 1.0)
     assert stream.token_times == []
 
 
 def test_tool_call_chunk_is_token():
     stream = exchange()
-    stream.on_body(b'data: {"choices":[{"delta":{"tool_calls":[{"index":0}]}}]}\n\n', 1.0)
+    stream.parse(b'data: {"choices":[{"delta":{"tool_calls":[{"index":0}]}}]}\n\n', 1.0)
     assert stream.token_times == [1.0]
 
 
 def test_usage_rise_counts_empty_text():
     stream = exchange()
-    stream.on_body(b'data: {"choices":[{"text":""}],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\n', 1.0)
+    stream.parse(b'data: {"choices":[{"text":""}],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\n', 1.0)
     assert stream.token_counts == [1]
 
 
 def test_error_event_recorded():
     stream = exchange()
-    stream.on_body(b'data: {"error":{"message":"boom","code":500}}\n\n', 1.0)
+    stream.parse(b'data: {"error":{"message":"boom","code":500}}\n\n', 1.0)
     assert stream.error == "boom"
 
 
 def test_last_event_without_blank_line():
     stream = exchange()
-    stream.on_body(b"data: [DONE]", 1.0)
+    stream.parse(b"data: [DONE]", 1.0)
     stream.on_complete(1.0)
     assert stream.saw_done
 

@@ -58,13 +58,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--api", choices=("chat", "completions"), default="completions")
     parser.add_argument("--requests-per-stream", type=int, default=3)
+    parser.add_argument("--clients", nargs="+", choices=("modelgate", "vllm"), default=["modelgate", "vllm"])
     parser.add_argument("--out", help="write all rows as JSON here")
     args = parser.parse_args()
 
     rows = []
     for concurrency in args.concurrency:
         for round_number in range(args.rounds):
-            order = ("modelgate", "vllm") if round_number % 2 == 0 else ("vllm", "modelgate")
+            order = args.clients if round_number % 2 == 0 else list(reversed(args.clients))
             for client in order:
                 row = one_run(client, args.api, concurrency, concurrency * args.requests_per_stream)
                 row["round"] = round_number

@@ -1,6 +1,6 @@
 """Maximum sustained request rate of modelgate's client and of `vllm bench serve` on a zero-work server.
 
-The server (tests/doubles/sse_server.py on CPU 0) answers every streamed completion at once with 4
+The server (tests/doubles/sse_server.py on CPU 0) streams every completion at once with 4
 tokens; each client runs on CPU 1 as a closed loop with no pause between requests, so its request
 throughput is the most it can sustain. The two clients alternate, in the same run.
 

@@ -47,7 +47,7 @@ shutil.rmtree(tmp, ignore_errors=True)
 tokenizer = AutoTokenizer.from_pretrained(str(package), gguf_file=gguf_file)
 model = AutoModelForCausalLM.from_pretrained(str(package), gguf_file=gguf_file, dtype=torch.float32)
 
-# save_pretrained rejects a model that still says it is quantized; the weights are dequantized now.
+# save_pretrained rejects a model whose config still marks it quantized, but the weights are dequantized now.
 model.hf_quantizer = None
 if hasattr(model.config, "quantization_config"):
     del model.config.quantization_config

@@ -1,7 +1,7 @@
 """Embedding benchmark over /v1/embeddings: B inputs per request, latency to the last byte of the body.
 
-A request succeeds on a 2xx answer with exactly one vector per input, all of one dimension, and that
-dimension equal to the one the first successful answer had.
+A request succeeds on a 2xx response with exactly one vector per input, all of one dimension, and that
+dimension equal to the one the first successful response had.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ perf_counter = time.perf_counter
 
 
 def check_embedding_body(body: Any, expected: int) -> tuple[str | None, int | None, int | None]:
-    """Check an embeddings answer that should hold `expected` vectors.
+    """Check an embeddings response body that should contain `expected` vectors.
 
     Returns:
         (failure reason or None, prompt tokens from usage or None, vector dimension or None).
@@ -57,7 +57,7 @@ def check_embedding_body(body: Any, expected: int) -> tuple[str | None, int | No
 
 
 class EmbeddingRun:
-    """One embeddings benchmark: builds batches, checks answers, fills the records."""
+    """One embeddings benchmark: builds batches, checks responses, fills the records."""
 
     def __init__(self, target: Target, model: str, load: EmbeddingLoad) -> None:
         self.target = target
@@ -90,14 +90,14 @@ class EmbeddingRun:
         try:
             body = orjson.loads(exchange.body)
         except orjson.JSONDecodeError:
-            return "invalid_body", "the answer is not JSON", None
+            return "invalid_body", "the response body is not JSON", None
         reason, tokens, dimension = check_embedding_body(body, expected)
         if reason is not None:
             return reason, f"expected {expected} vectors of one dimension", None
         if self.dimension is None:
             self.dimension = dimension
         elif dimension != self.dimension:
-            return "mixed_dimensions", f"dimension {dimension}, earlier answers had {self.dimension}", None
+            return "mixed_dimensions", f"dimension {dimension}, earlier responses had {self.dimension}", None
         return None, None, tokens
 
     async def warm_up_once(self, k: int) -> str | None:

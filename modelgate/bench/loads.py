@@ -1,4 +1,4 @@
-"""What one benchmark run sends: the load shape plus the inputs of embedding or LLM requests."""
+"""Load descriptions of a benchmark run: the load shape plus the inputs of embedding or LLM requests."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class BenchLoad:
 
     Attributes:
         warmup_requests: requests sent before the measured run and not counted.
-        timeout_s: time limit of one request, from its start to the last byte of its answer.
+        timeout_s: time limit of one request, from its start to the last byte of its response.
         input_tokens: target length of each synthetic input in tokens.
         dataset: JSONL or CSV file of inputs, used in place of synthetic text.
         dataset_column: the dataset's text column (default: the first of text, prompt, input).
@@ -79,7 +79,7 @@ class LlmLoad(BenchLoad):
         api: `chat` (/v1/chat/completions) or `completions` (/v1/completions).
         output_tokens: max_tokens of each request.
         ignore_eos: ask the server to generate all output_tokens (a vLLM extension). When the first
-            warm-up request is rejected with 400 or 422, the run drops the vLLM extensions and says so.
+            warm-up request is rejected with 400 or 422, the run drops the vLLM extensions and reports `server_extensions: false`.
     """
 
     api: Literal["chat", "completions"] = "chat"

@@ -3,7 +3,7 @@
 Rules (docs/metrics.md has the full definitions):
 - TTFT: request start to the first token-bearing chunk (text, content, reasoning or tool calls).
 - TTFCT: request start to the first chunk with content or text, reasoning excluded.
-- E2EL: request start to the last byte of the answer.
+- E2EL: request start to the last byte of the response.
 - TPOT: (E2EL - TTFT) / (output tokens - 1), for requests with at least 2 output tokens.
 - chunk ITL: one sample per gap between two token-bearing chunks.
 - ITL (per token): a gap before a chunk that carries k tokens gives k samples of gap / k. With
@@ -69,7 +69,7 @@ def stream_metrics(
 
     Args:
         start: when the request started (s, perf_counter).
-        end: when the last byte of the answer was read (s).
+        end: when the last byte of the response was read (s).
         token_times: read times of the token-bearing chunks; at least one.
         token_counts: tokens per chunk from per-chunk usage, or None.
         first_content_at: read time of the first content chunk, or None when only reasoning came.

@@ -35,7 +35,7 @@ COLUMNS: dict[str, tuple[str, Any]] = {
     "token_source_code": ("int8", -1),
 }
 
-# How a request's output token count was obtained, best first.
+# Sources of a request's output token count, best first.
 TOKEN_SOURCES = ("usage_per_chunk", "usage", "tokenize", "chunks")
 
 

@@ -25,7 +25,7 @@ WARMUP_INDEX_BASE = 1_000_000_000
 
 @dataclass
 class Target:
-    """Where requests go: the pool for the server's origin and the paths under it."""
+    """The request destination: the pool for the server's origin and the paths under it."""
 
     pool: ConnectionPool
     api_path: str

@@ -33,7 +33,7 @@ Progress = Callable[[int, int], object]
 
 @dataclass(frozen=True)
 class LoadShape:
-    """How requests are issued.
+    """The shape of a load: how many requests are issued, and when.
 
     Attributes:
         concurrency: closed loop: workers sending back to back. Open loop: cap on requests in flight
@@ -79,7 +79,7 @@ def arrival_offsets(count: int, rate: float, arrival: str, seed: int) -> np.ndar
 
 @dataclass
 class RunTiming:
-    """What the scheduler measured about the run and about itself."""
+    """Timing of the run and of the scheduler itself."""
 
     started_at: float
     duration_s: float

@@ -26,12 +26,12 @@ async def tokenize_count(pool: ConnectionPool, path: str, model: str, text: str,
     if exchange.status != 200:
         return None
     try:
-        answer = orjson.loads(exchange.body)
+        parsed = orjson.loads(exchange.body)
     except orjson.JSONDecodeError:
         return None
-    if isinstance(answer.get("count"), int):
-        return answer["count"]
-    tokens = answer.get("tokens")
+    if isinstance(parsed.get("count"), int):
+        return parsed["count"]
+    tokens = parsed.get("tokens")
     return len(tokens) if isinstance(tokens, list) else None
 
 

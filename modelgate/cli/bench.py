@@ -176,6 +176,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines = []
     for name in names:
         value = summary.get(name)
-        shown = f"{value:.2f}" if isinstance(value, float) else ("n/a" if value is None else str(value))
+        if isinstance(value, float):
+            shown = f"{value:.2f}"
+        elif value is None:
+            shown = "n/a"
+        else:
+            shown = str(value)
         lines.append(f"{name:22} {shown}")
     return "\n".join(lines)

@@ -39,14 +39,14 @@ class StreamConfig:
     role_chunk: bool = True  # chat: a role-only chunk with empty content, sent at once
     comment_first: bool = False  # an SSE comment line before any data
     reasoning_tokens: int = 0  # the first n tokens go to delta.reasoning_content
-    usage: str = "auto"  # auto: as the request asks; "final": only a final usage chunk; "none": never
+    usage: str = "auto"  # auto: as the request's stream_options request it; "final": only a final usage chunk; "none": never
     error_after_tokens: int | None = None  # send an error event (then [DONE]) after n tokens
     truncate_after_tokens: int | None = None  # close the connection mid-stream after n tokens
     stall_after_tokens: int | None = None  # stop sending after n tokens and keep the connection open
     no_done: bool = False  # end the body without [DONE] and without finish_reason
-    max_in_flight: int | None = None  # answer 503 while this many requests are already in flight
+    max_in_flight: int | None = None  # respond 503 while this many requests are already in flight
     tokenize: bool = True  # serve POST /tokenize (count = words in the prompt)
-    reject_fields: tuple[str, ...] = ()  # answer 400 to a request with any of these body fields
+    reject_fields: tuple[str, ...] = ()  # respond 400 to a request with any of these body fields
     # What happened, filled while it runs:
     in_flight: int = 0
     max_seen_in_flight: int = 0
@@ -86,7 +86,7 @@ def error_body(message: str, error_type: str, code: int) -> dict:
 
 
 class _Stream:
-    """One streamed answer: writes its chunks on loop timers at absolute times."""
+    """One streamed response: writes its chunks on loop timers at absolute times."""
 
     def __init__(self, server: _ServerConnection, body: dict, chat: bool, received: float) -> None:
         self.server = server
@@ -177,7 +177,7 @@ class _Stream:
 
 
 class _ServerConnection(asyncio.Protocol):
-    """One client connection: parses requests with httptools and answers them one at a time."""
+    """One client connection: parses requests with httptools and responds to them one at a time."""
 
     def __init__(self, config: StreamConfig) -> None:
         self.config = config
@@ -246,7 +246,7 @@ class _ServerConnection(asyncio.Protocol):
         except ValueError:
             return self.write(json_response(400, error_body("Invalid JSON body", "BadRequestError", 400)))
         if path == "/v1/embeddings":
-            # A generation model: vLLM 0.32 answers 404 on the embeddings route.
+            # A generation model: vLLM 0.32 returns 404 on the embeddings route.
             return self.write(json_response(404, {"detail": "Not Found"}))
         if path == "/tokenize":
             if not config.tokenize:
@@ -271,10 +271,10 @@ class _ServerConnection(asyncio.Protocol):
             return _Stream(self, body, chat, self.received).start()
         tokens = config.tokens or int(body.get("max_tokens") or 16)
         delay = config.ttft_s + (tokens - 1) * config.itl_s
-        self.loop.call_later(delay, self.answer_whole, chat, tokens, body)
+        self.loop.call_later(delay, self.respond_whole, chat, tokens, body)
 
-    def answer_whole(self, chat: bool, tokens: int, body: dict) -> None:
-        """Send a non-streamed answer of `tokens` tokens, as vLLM does for `stream: false`."""
+    def respond_whole(self, chat: bool, tokens: int, body: dict) -> None:
+        """Send a non-streamed response of `tokens` tokens, as vLLM does for `stream: false`."""
         text = "".join(f" w{i}" for i in range(tokens))
         usage = {"prompt_tokens": 5, "completion_tokens": tokens, "total_tokens": 5 + tokens}
         if chat:

@@ -18,7 +18,7 @@ def run(shape, send_s=0.0, block_s=0.0, progress=None):
     async def send(index):
         starts[index] = time.perf_counter()
         if block_s:
-            time.sleep(block_s)  # work that holds the event loop, as a busy client does
+            time.sleep(block_s)  # work that blocks the event loop, as a busy client does
         await asyncio.sleep(send_s)
 
     async def main():

@@ -20,6 +20,7 @@ from modelgate.bench.records import RequestRecords
 from modelgate.bench.runner import WARMUP_INDEX_BASE, Target, measure, open_connections, warm_up
 from modelgate.bench.scheduler import Progress, RunTiming, Scheduler
 from modelgate.bench.summary import BenchmarkResult, client_check_fields, count_fields, latency_fields, load_fields, slo_fields
+from modelgate.bench.tokens import calibrate_inputs
 from modelgate.bench.workload import Inputs
 from modelgate.settings import get_settings
 
@@ -67,6 +68,7 @@ class EmbeddingRun:
         self.path = target.api_path + "/embeddings"
         self.records = RequestRecords(capacity=min(load.num_requests, 65536))
         self.dimension: int | None = None
+        self.calibrated = False
         self.scheduler: Scheduler | None = None
         self.loop = asyncio.get_running_loop()
 
@@ -149,6 +151,7 @@ async def run_embedding_benchmark(
     target = Target.open(url, api_key)
     run = EmbeddingRun(target, model, load)
     try:
+        run.calibrated = await calibrate_inputs(target.pool, target.root_path + "/tokenize", model, run.inputs, load.timeout_s)
         await warm_up(run.warm_up_once, load.warmup_requests, load.concurrency, f"{target.url}/embeddings")
         logger.info("benchmark %s: embeddings, %s", model, load)
         await open_connections(target, load.concurrency, load.num_requests)
@@ -178,6 +181,7 @@ def summarize_embeddings(run: EmbeddingRun, timing: RunTiming) -> dict[str, Any]
             "total_input_tokens": int(known.sum()) if known.size else None,
             "input_token_throughput": int(known.sum()) / duration if known.size and duration > 0 else None,
             "embedding_dimension": run.dimension,
+            "inputs_fit_to_tokenizer": run.calibrated,
         }
     )
     summary.update(latency_fields(records, ("e2el",)))

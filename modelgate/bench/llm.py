@@ -24,7 +24,7 @@ from modelgate.bench.scheduler import Progress, RunTiming, Scheduler
 from modelgate.bench.stats import summarize
 from modelgate.bench.stream import StreamExchange
 from modelgate.bench.summary import BenchmarkResult, client_check_fields, count_fields, latency_fields, load_fields, slo_fields
-from modelgate.bench.tokens import count_with_server
+from modelgate.bench.tokens import calibrate_inputs, count_with_server
 from modelgate.bench.workload import Inputs
 from modelgate.errors import BenchmarkError
 from modelgate.settings import get_settings
@@ -57,6 +57,7 @@ class LlmRun:
         self.path = target.api_path + PATHS[load.api]
         self.records = RequestRecords(capacity=min(load.num_requests, 65536))
         self.extensions = True
+        self.calibrated = False
         self.pending: list[_Pending] = []
         self.scheduler: Scheduler | None = None
         self.loop = asyncio.get_running_loop()
@@ -154,18 +155,32 @@ class LlmRun:
         self.records.chunk_itl_ms.extend(metrics.chunk_itl_ms)
 
     async def count_pending(self) -> None:
-        """Count the output tokens of requests that had no usage: server tokenizer, else chunk count."""
+        """Count the tokens of successful requests that had no usage, with the server's tokenizer.
+
+        Output tokens fall back to the chunk count when the server has no /tokenize. Prompt tokens
+        are counted on the prompt text, so a chat template's own tokens are not included.
+        """
         if not self.pending:
             return
+        path = self.target.root_path + "/tokenize"
         texts = [item.exchange.generated_text for item in self.pending]
-        counts = await count_with_server(self.target.pool, self.target.root_path + "/tokenize", self.model, texts, self.load.timeout_s)
+        counts = await count_with_server(self.target.pool, path, self.model, texts, self.load.timeout_s)
         for position, item in enumerate(self.pending):
             counted = counts[position] if counts is not None else None
             if counted is not None:
                 self.record_success(item.index, item.start, item.exchange, max(counted, 1), "tokenize")
             else:
                 self.record_success(item.index, item.start, item.exchange, len(item.exchange.token_times), "chunks")
+
+        prompt_tokens = self.records.column("prompt_tokens")
+        missing = [item.index for item in self.pending if prompt_tokens[item.index] < 0]
         self.pending.clear()
+        if counts is None or not missing:
+            return
+        prompts = [self.inputs.text(index) for index in missing]
+        for index, counted in zip(missing, await count_with_server(self.target.pool, path, self.model, prompts, self.load.timeout_s) or []):
+            if counted is not None:
+                prompt_tokens[index] = counted
 
 
 def check_stream(exchange: StreamExchange) -> str | None:
@@ -209,6 +224,7 @@ async def run_llm_benchmark(url: str, model: str, load: LlmLoad, api_key: str | 
     run = LlmRun(target, model, load)
     endpoint = f"{target.url}{PATHS[load.api]}"
     try:
+        run.calibrated = await calibrate_inputs(target.pool, target.root_path + "/tokenize", model, run.inputs, load.timeout_s)
         if load.warmup_requests:
             first = await run.first_warm_up()
             if first is not None and load.warmup_requests == 1:
@@ -244,6 +260,7 @@ def summarize_llm(run: LlmRun, timing: RunTiming) -> dict[str, Any]:
     summary.update(load_fields(run.load))
     summary["ignore_eos"] = run.load.ignore_eos and run.extensions
     summary["server_extensions"] = run.extensions
+    summary["inputs_fit_to_tokenizer"] = run.calibrated
     summary.update(count_fields(records, timing))
     summary.update(
         {

@@ -8,11 +8,16 @@ import logging
 import orjson
 
 from modelgate.bench.http import BodyExchange, ConnectionPool, RequestFailed
+from modelgate.bench.workload import Inputs, synthetic_text
 
 logger = logging.getLogger(__name__)
 
 # Requests in flight while counting tokens after the run.
 TOKENIZE_CONCURRENCY = 8
+
+# The calibration sample: a synthetic text no request sends, long enough to average over many words.
+CALIBRATION_INDEX = 2_000_000_000
+CALIBRATION_WORDS = 512
 
 
 async def tokenize_count(pool: ConnectionPool, path: str, model: str, text: str, timeout_s: float) -> int | None:
@@ -55,3 +60,19 @@ async def count_with_server(pool: ConnectionPool, path: str, model: str, texts: 
 
     rest = await asyncio.gather(*(one(text) for text in texts[1:]))
     return [first, *rest]
+
+
+async def calibrate_inputs(pool: ConnectionPool, path: str, model: str, inputs: Inputs, timeout_s: float) -> bool:
+    """Fit synthetic inputs to the server's tokenizer so each has `inputs.tokens` tokens, near enough.
+
+    Returns:
+        True when the server's /tokenize counted a sample, False when inputs stay one word per token.
+    """
+    if inputs.texts is not None:
+        return False
+    sample = synthetic_text(CALIBRATION_INDEX, CALIBRATION_WORDS, inputs.seed)
+    counted = await tokenize_count(pool, path, model, sample, timeout_s)
+    if not counted:
+        return False
+    inputs.calibrate(counted / CALIBRATION_WORDS)
+    return True

@@ -94,11 +94,17 @@ class Inputs:
 
     def __init__(self, tokens: int, seed: int, dataset: str | None = None, column: str | None = None) -> None:
         self.tokens = tokens
+        self.words = tokens
         self.seed = seed
         self.texts = load_dataset(dataset, column) if dataset else None
 
+    def calibrate(self, tokens_per_word: float) -> None:
+        """Size synthetic texts for the server's tokenizer, which makes `tokens_per_word` tokens per word."""
+        if tokens_per_word > 0:
+            self.words = max(1, round(self.tokens / tokens_per_word))
+
     def text(self, index: int) -> str:
-        """Return the input of request `index`; warm-up requests use negative indexes."""
+        """Return the input of request `index`."""
         if self.texts is not None:
             return self.texts[index % len(self.texts)]
-        return synthetic_text(index, self.tokens, self.seed)
+        return synthetic_text(index, self.words, self.seed)

@@ -45,7 +45,8 @@ class StreamConfig:
     stall_after_tokens: int | None = None  # stop sending after n tokens and keep the connection open
     no_done: bool = False  # end the body without [DONE] and without finish_reason
     max_in_flight: int | None = None  # respond 503 while this many requests are already in flight
-    tokenize: bool = True  # serve POST /tokenize (count = words in the prompt)
+    tokenize: bool = True  # serve POST /tokenize (count = words in the prompt × tokens_per_word)
+    tokens_per_word: int = 1
     reject_fields: tuple[str, ...] = ()  # respond 400 to a request with any of these body fields
     # What happened, filled while it runs:
     in_flight: int = 0
@@ -251,7 +252,7 @@ class _ServerConnection(asyncio.Protocol):
         if path == "/tokenize":
             if not config.tokenize:
                 return self.write(json_response(404, {"detail": "Not Found"}))
-            count = len(str(body.get("prompt", "")).split())
+            count = len(str(body.get("prompt", "")).split()) * config.tokens_per_word
             return self.write(json_response(200, {"count": count, "max_model_len": 4096, "tokens": list(range(count))}))
         if body.get("model") != config.served_name:
             return self.write(json_response(404, error_body(f"The model `{body.get('model')}` does not exist.", "NotFoundError", 404)))

@@ -95,6 +95,12 @@ def test_missing_usage_uses_tokenize():
     assert summary["total_output_tokens"] == 12 * 8
 
 
+def test_missing_usage_prompt_tokenized():
+    with serve(usage="none") as server:
+        summary = bench(server.base_url, input_tokens=10).summary
+    assert summary["total_input_tokens"] == 12 * 10
+
+
 def test_missing_usage_no_tokenizer_counts_chunks():
     with serve(usage="none", tokenize=False, tokens_per_chunk=2) as server:
         summary = bench(server.base_url, output_tokens=8).summary
@@ -194,6 +200,15 @@ def test_warmup_not_counted():
         result = bench(server.base_url, warmup_requests=3)
     assert len(server.config.requests) == 15
     assert len(result.requests) == 12
+
+
+def test_prompt_fit_to_tokenizer():
+    # The double's tokenizer makes 2 tokens of every word, so 20 tokens take 10 words.
+    with serve(tokens_per_word=2) as server:
+        summary = bench(server.base_url, num_requests=2, warmup_requests=0, input_tokens=20).summary
+    prompt = server.config.requests[0]["body"]["messages"][0]["content"]
+    assert summary["inputs_fit_to_tokenizer"] is True
+    assert len(prompt.split()) == 10
 
 
 def test_request_body_asks_for_usage():

@@ -81,10 +81,12 @@ def test_completions_bench_on_smollm(smollm_server, tmp_path):
     records = tmp_path / "requests.parquet"
     summary = bench(
         smollm_server.base_url, "--api", "completions", "--num-requests", "4", "--concurrency", "2",
-        "--output-tokens", "8", "--requests-out", str(records),
+        "--output-tokens", "8", "--input-tokens", "32", "--requests-out", str(records),
     )
     assert summary["completed"] == 4
     assert summary["total_output_tokens"] == 4 * 8
+    assert summary["inputs_fit_to_tokenizer"] is True
+    assert abs(summary["total_input_tokens"] / 4 - 32) <= 3
     assert records.exists()
 
 

@@ -29,17 +29,15 @@ class Exchange:
     `on_complete` or `on_failure`. Exactly one of the last two is called, and it resolves `done`.
     """
 
-    __slots__ = ("done", "status", "headers_at", "bytes_received")
+    __slots__ = ("done", "status", "bytes_received")
 
     def __init__(self, done: asyncio.Future) -> None:
         self.done = done
         self.status = 0
-        self.headers_at = 0.0
         self.bytes_received = 0
 
     def on_status(self, status: int, now: float) -> None:
         self.status = status
-        self.headers_at = now
 
     def on_body(self, data: bytes, now: float) -> None:
         """Consume one decoded piece of the body read at `now` (perf_counter seconds)."""
@@ -154,10 +152,6 @@ class ConnectionPool:
         """Return the bytes of a JSON POST to `path`."""
         head = f"POST {path} HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n".encode("latin-1")
         return head + self._header_block + b"\r\n" + body
-
-    def build_get(self, path: str) -> bytes:
-        """Return the bytes of a GET of `path`."""
-        return f"GET {path} HTTP/1.1\r\n".encode("latin-1") + self._header_block + b"\r\n"
 
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()

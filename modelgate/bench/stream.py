@@ -44,7 +44,6 @@ class StreamExchange(Exchange):
         "error_body",
         "text_parts",
         "keep_text",
-        "last_event_at",
         "per_chunk_usage",
         "unparsed",
     )
@@ -63,7 +62,6 @@ class StreamExchange(Exchange):
         self.error_body = b""
         self.text_parts: list[str] = []
         self.keep_text = keep_text
-        self.last_event_at = 0.0
         self.per_chunk_usage = True
         self.unparsed: list[tuple[bytes, float]] = []
 
@@ -100,7 +98,6 @@ class StreamExchange(Exchange):
                 except orjson.JSONDecodeError:
                     self.error = f"invalid JSON in stream: {event[:200]!r}"
                     continue
-                self.last_event_at = now
                 self.on_message(message, now)
             elif event:
                 self.on_event(event, now)
@@ -120,7 +117,6 @@ class StreamExchange(Exchange):
             return
         payload = b"\n".join(lines)
 
-        self.last_event_at = now
         if payload == DONE:
             self.saw_done = True
             return

@@ -137,6 +137,8 @@ class ProgressBar:
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark, print its summary; exit 1 when no measured request succeeded."""
     progress = ProgressBar()
+    # Without a terminal there is nothing to draw, and a callback would only cost a thread hop per update.
+    callback = progress if progress.enabled else None
 
     async def bench() -> tuple[str, str, BenchmarkResult]:
         model = await pick_model(args.url, args.model, args.api_key)
@@ -145,9 +147,9 @@ def run(args: argparse.Namespace) -> int:
             model_type = await detect_model_type(args.url, model, args.api_key, min(args.timeout, 30.0))
         load = build_load(args, model_type)
         if model_type == "embedding":
-            result = await run_embedding_benchmark(args.url, model, load, args.api_key, progress)  # type: ignore[arg-type]
+            result = await run_embedding_benchmark(args.url, model, load, args.api_key, callback)  # type: ignore[arg-type]
         else:
-            result = await run_llm_benchmark(args.url, model, load, args.api_key, progress)  # type: ignore[arg-type]
+            result = await run_llm_benchmark(args.url, model, load, args.api_key, callback)  # type: ignore[arg-type]
         return model, model_type, result
 
     try:

@@ -28,7 +28,7 @@ LAG_PROBE_INTERVAL_S = 0.01
 PROGRESS_INTERVAL_S = 0.5
 
 Progress = Callable[[int, int], object]
-"""Called with (finished requests, planned requests) about every 0.5 s, in a worker thread."""
+"""Called with (finished requests, expected requests) about every 0.5 s and at the end, in a worker thread."""
 
 
 @dataclass(frozen=True)
@@ -187,12 +187,23 @@ class Scheduler:
         finally:
             lag.extend(pending)
 
-    async def _report_progress(self) -> None:
+    def expected_total(self) -> int:
+        """Return the number of requests the run is expected to send in all.
+
+        That is the request limit, or fewer when the time limit comes first at the rate seen so far.
+        """
+        elapsed = perf_counter() - self.started_at
         planned = self.load.num_requests
+        if elapsed < 1.0 or self.records.size == 0:
+            return planned
+        by_time = int(self.records.size / elapsed * self.load.max_duration_s)
+        return max(self.finished, min(planned, by_time))
+
+    async def _report_progress(self) -> None:
         while self._running:
             await asyncio.sleep(PROGRESS_INTERVAL_S)
             try:
-                await asyncio.to_thread(self.progress, self.finished, planned)  # type: ignore[arg-type]
+                await asyncio.to_thread(self.progress, self.finished, self.expected_total())  # type: ignore[arg-type]
             except Exception as error:  # a broken progress display must not stop the benchmark
                 logger.warning("progress callback failed: %s: %s", type(error).__name__, error)
                 return

@@ -105,3 +105,10 @@ def test_progress_failure_does_not_stop():
 def test_invalid_shape_rejected(shape, message):
     with pytest.raises(InvalidInputError, match=message):
         shape.check()
+
+
+def test_progress_total_follows_time_limit():
+    calls = []
+    shape = LoadShape(concurrency=1, num_requests=100_000, max_duration_s=1.6)
+    run(shape, send_s=0.01, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-2][1] < 1000

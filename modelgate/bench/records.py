@@ -143,8 +143,8 @@ class RequestRecords:
         return frame
 
 
-def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the per-request table to a Parquet file and return its path.
+def check_parquet_path(path: str | Path) -> Path:
+    """Return `path` as a Path when a Parquet file can be written there.
 
     Raises:
         InvalidInputError: the path does not end in .parquet, or its folder does not exist.
@@ -154,5 +154,15 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
         raise InvalidInputError(f"requests file {path} must end in .parquet")
     if not target.parent.exists():
         raise InvalidInputError(f"folder {target.parent} of requests file {path} does not exist; create it first")
+    return target
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write the per-request table to a Parquet file and return its path.
+
+    Raises:
+        InvalidInputError: the path does not end in .parquet, or its folder does not exist.
+    """
+    target = check_parquet_path(path)
     frame.to_parquet(target, index=False)
     return target

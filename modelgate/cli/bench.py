@@ -10,6 +10,7 @@ from typing import Any
 from modelgate.bench.embeddings import run_embedding_benchmark
 from modelgate.bench.loads import SLO_METRICS, EmbeddingLoad, LlmLoad
 from modelgate.bench.llm import run_llm_benchmark
+from modelgate.bench.records import check_parquet_path
 from modelgate.bench.runner import run_blocking
 from modelgate.bench.summary import BenchmarkResult
 from modelgate.cli.common import EXIT_FAILED_VERDICT, add_api_key, pick_model
@@ -136,6 +137,8 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark, print its summary; exit 1 when no measured request succeeded."""
+    if args.requests_out:
+        check_parquet_path(args.requests_out)  # before the run, so a bad path loses no measurement
     progress = ProgressBar()
     # Without a terminal there is nothing to draw, and a callback would only cost a thread hop per update.
     callback = progress if progress.enabled else None

@@ -61,6 +61,12 @@ def test_requests_out_parquet(llm_server, tmp_path):
     assert len(pd.read_parquet(target)) == 4
 
 
+def test_bad_requests_out_fails_first(llm_server, tmp_path):
+    done = modelgate(llm_server.base_url, "--model-type", "llm", "--requests-out", str(tmp_path / "missing" / "r.parquet"))
+    assert done.returncode == 2
+    assert llm_server.config.requests == []
+
+
 def test_text_output_lists_ttft(llm_server):
     done = modelgate(llm_server.base_url, "--num-requests", "3", "--output-tokens", "2", "--model-type", "llm")
     assert "median_ttft_ms" in done.stdout

@@ -32,6 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("url", help="server base URL, with or without /v1")
     bench.add_argument("--model", help="served model id (default: the first one /v1/models lists)")
     add_api_key(bench)
+
     bench.add_argument("--model-type", choices=("auto", "embedding", "llm"), default="auto", help="load to run; auto probes the server (default auto)")
     bench.add_argument("--api", choices=("chat", "completions"), default="chat", help="LLM API (default chat)")
     bench.add_argument(
@@ -43,6 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--duration", type=float, help="start no request after this many seconds (default 600)")
     bench.add_argument("--request-rate", type=float, help="open loop: requests per second on a schedule fixed from the start")
     bench.add_argument("--arrival", choices=("poisson", "constant"), default="poisson", help="open-loop gaps between requests (default poisson)")
+
     bench.add_argument("--input-tokens", type=int, default=32, help="approximate tokens per synthetic input (default 32)")
     bench.add_argument("--output-tokens", type=int, default=128, help="LLM: max_tokens per request (default 128)")
     bench.add_argument("--batch-size", type=int, default=1, help="embeddings: inputs per request (default 1)")
@@ -55,6 +57,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--no-ignore-eos", action="store_true", help="LLM: let the model stop before --output-tokens")
     bench.add_argument("--seed", type=int, default=0, help="seed of synthetic inputs and Poisson arrivals (default 0)")
+
     bench.add_argument("--requests-out", metavar="FILE.parquet", help="write the per-request records to this Parquet file")
     bench.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -10,28 +9,45 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.params import BenchmarkLoad
 from flows.report_tasks import BenchmarkProgress
-from modelgate.bench.embeddings import BenchmarkResult, run_embedding_benchmark
+from modelgate.bench.embeddings import run_embedding_benchmark
+from modelgate.bench.llm import run_llm_benchmark
+from modelgate.bench.runner import run_blocking
+from modelgate.bench.summary import BenchmarkResult
 from modelgate.errors import BenchmarkError
 
 
 @task(task_run_name="benchmark-{served_model_name}", cache_policy=NO_CACHE)
 def run_benchmark(base_url: str, served_model_name: str, model_type: str, load: BenchmarkLoad) -> BenchmarkResult:
-    """Run the load that suits the model type, in this process (the local runtime's benchmark)."""
-    logger = get_run_logger()
-    if model_type != "embedding":
-        # NOTE: only the embedding benchmark exists so far; LLM streaming load is still to be built.
-        raise BenchmarkError(f"{served_model_name} is a {model_type} model, and only embedding benchmarks are available")
+    """Run the load that suits the model type, in this process, with a progress artifact in the UI.
 
-    logger.info("benchmarking %s: %s", served_model_name, load.model_dump())
+    Embedding models get the embeddings load; LLMs get the streaming load on `load.api`.
+
+    Raises:
+        BenchmarkError: the model type has no benchmark, or every warm-up request failed.
+    """
+    logger = get_run_logger()
+    if model_type not in ("embedding", "llm"):
+        raise BenchmarkError(f"{served_model_name} is a {model_type} model; benchmarks exist for embedding and llm models only")
+
+    logger.info("benchmarking %s (%s): %s", served_model_name, model_type, load.model_dump())
     with BenchmarkProgress(served_model_name, load.num_requests) as progress:
-        result = asyncio.run(run_embedding_benchmark(base_url, served_model_name, load.to_embedding_load(), progress=progress))
+        if model_type == "embedding":
+            result = run_blocking(run_embedding_benchmark(base_url, served_model_name, load.to_embedding_load(), progress=progress))
+        else:
+            result = run_blocking(run_llm_benchmark(base_url, served_model_name, load.to_llm_load(), progress=progress))
+
+    summary = result.summary
     logger.info(
-        "%s: %d completed, %d failed, mean e2el %s ms",
+        "%s: %d completed, %d failed %s, mean e2el %s ms, mean ttft %s ms",
         served_model_name,
-        result.summary["completed"],
-        result.summary["failed"],
-        _format(result.summary.get("mean_e2el_ms")),
+        summary["completed"],
+        summary["failed"],
+        summary["failed_by_reason"],
+        _format(summary.get("mean_e2el_ms")),
+        _format(summary.get("mean_ttft_ms")),
     )
+    if summary.get("client_warning"):
+        logger.warning("%s: %s", served_model_name, summary["client_warning"])
     return result
 
 

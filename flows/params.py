@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelgate.bench.embeddings import EmbeddingLoad
+from modelgate.bench.loads import EmbeddingLoad, LlmLoad
 
 
 class BenchmarkLoad(BaseModel):
@@ -22,10 +22,22 @@ class BenchmarkLoad(BaseModel):
     warmup_requests: int = Field(default=4, ge=0, le=1000, description="Requests sent first and not counted.")
     timeout_s: float = Field(default=60.0, gt=0, le=3600, description="Timeout of one request in seconds.")
     max_duration_s: float = Field(default=600.0, gt=0, le=86400, description="Time limit of the measured run in seconds.")
+    request_rate: float | None = Field(
+        default=None, gt=0, le=100_000, description="Open loop: requests per second (Poisson arrivals); concurrency then caps requests in flight."
+    )
+    api: Literal["chat", "completions"] = Field(default="chat", description="LLM API to stream from.")
+    output_tokens: int = Field(default=128, ge=1, le=32768, description="LLM: max_tokens of each request.")
+
+    def _common(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"batch_size", "api", "output_tokens"})
 
     def to_embedding_load(self) -> EmbeddingLoad:
-        """Return the engine's load description."""
-        return EmbeddingLoad(**self.model_dump())
+        """Return the engine's load description for an embeddings benchmark."""
+        return EmbeddingLoad(**self._common(), batch_size=self.batch_size)
+
+    def to_llm_load(self) -> LlmLoad:
+        """Return the engine's load description for a streaming LLM benchmark."""
+        return LlmLoad(**self._common(), api=self.api, output_tokens=self.output_tokens)
 
 
 class DeployResult(BaseModel):

@@ -136,6 +136,14 @@ class ModelgateSettings(BaseSettings):
         gt=0,
         description="Seconds a run waits for another run of the same release to finish before it fails.",
     )
+    bench_client_lag_limit_ms: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Benchmark client self-check: when the p99 event-loop lag or the p99 lateness of open-loop "
+            "sends against their schedule exceeds this many ms, the result says the client was the bottleneck."
+        ),
+    )
 
     def resolve_engine_python(self) -> Path:
         """Return the interpreter that runs vLLM, following the documented default."""

@@ -79,3 +79,17 @@ def monkeypatch_module():
     """A monkeypatch that lasts for one test module, for module-scoped fixtures."""
     with pytest.MonkeyPatch.context() as patch:
         yield patch
+
+
+@pytest.fixture
+def read_run_artifacts():
+    """Return a function that reads a flow run's artifacts as {key: artifact}."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    def read(flow_run_id):
+        with get_client(sync_client=True) as client:
+            artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        return {artifact.key: artifact for artifact in artifacts}
+
+    return read

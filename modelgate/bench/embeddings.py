@@ -1,224 +1,190 @@
-"""Closed-loop embedding benchmark: N concurrent workers until M requests or a time limit."""
+"""Embedding benchmark over /v1/embeddings: B inputs per request, latency to the last byte of the body.
+
+A request succeeds on a 2xx response with exactly one vector per input, all of one dimension, and that
+dimension equal to the one the first successful response had.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-import numpy as np
-import pandas as pd
+import orjson
 
-from modelgate.bench.stats import summarize
-from modelgate.bench.workload import synthetic_texts
-from modelgate.endpoints import ServerAddress, make_client
-from modelgate.errors import BenchmarkError, InvalidInputError
+from modelgate.bench.http import BodyExchange, RequestFailed
+from modelgate.bench.llm import error_text
+from modelgate.bench.loads import EmbeddingLoad
+from modelgate.bench.records import RequestRecords
+from modelgate.bench.runner import WARMUP_INDEX_BASE, Target, measure, open_connections, warm_up
+from modelgate.bench.scheduler import Progress, RunTiming, Scheduler
+from modelgate.bench.summary import BenchmarkResult, client_check_fields, count_fields, latency_fields, load_fields, slo_fields
+from modelgate.bench.tokens import calibrate_inputs
+from modelgate.bench.workload import Inputs
+from modelgate.settings import get_settings
+
+__all__ = ["BenchmarkResult", "EmbeddingLoad", "check_embedding_body", "run_embedding_benchmark"]
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class EmbeddingLoad:
-    """The load of one embedding benchmark run."""
-
-    concurrency: int = 8
-    num_requests: int = 200
-    batch_size: int = 1
-    input_tokens: int = 32
-    warmup_requests: int = 4
-    timeout_s: float = 60.0
-    max_duration_s: float = 600.0
-    seed: int = 0
-
-    def check(self) -> None:
-        """Raise InvalidInputError naming the first value out of range."""
-        for name in ("concurrency", "num_requests", "batch_size", "input_tokens"):
-            if getattr(self, name) < 1:
-                raise InvalidInputError(f"{name}={getattr(self, name)} is invalid; it must be at least 1")
-        if self.warmup_requests < 0:
-            raise InvalidInputError(f"warmup_requests={self.warmup_requests} is invalid; it must be 0 or more")
-        for name in ("timeout_s", "max_duration_s"):
-            if getattr(self, name) <= 0:
-                raise InvalidInputError(f"{name}={getattr(self, name)} is invalid; it must be above 0")
+perf_counter = time.perf_counter
 
 
-@dataclass
-class RequestRecords:
-    """Per-request measurements in preallocated columns, filled by index while the load runs."""
+def check_embedding_body(body: Any, expected: int) -> tuple[str | None, int | None, int | None]:
+    """Check an embeddings response body that should contain `expected` vectors.
 
-    size: int
-    start_s: np.ndarray = field(init=False)
-    e2el_ms: np.ndarray = field(init=False)
-    success: np.ndarray = field(init=False)
-    prompt_tokens: np.ndarray = field(init=False)
-    status_code: np.ndarray = field(init=False)
-    error: list[str | None] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.start_s = np.full(self.size, np.nan)
-        self.e2el_ms = np.full(self.size, np.nan)
-        self.success = np.zeros(self.size, dtype=bool)
-        self.prompt_tokens = np.full(self.size, -1, dtype=np.int64)
-        self.status_code = np.zeros(self.size, dtype=np.int32)
-        self.error = [None] * self.size
-
-    def to_frame(self, count: int) -> pd.DataFrame:
-        """Return the first `count` records as a DataFrame; missing token counts become <NA>."""
-        tokens = pd.array(self.prompt_tokens[:count], dtype="Int64")
-        tokens[self.prompt_tokens[:count] < 0] = pd.NA
-        return pd.DataFrame(
-            {
-                "request": np.arange(count),
-                "start_s": self.start_s[:count],
-                "e2el_ms": self.e2el_ms[:count],
-                "success": self.success[:count],
-                "status_code": self.status_code[:count],
-                "prompt_tokens": tokens,
-                "error": self.error[:count],
-            }
-        )
-
-
-@dataclass
-class BenchmarkResult:
-    """Summary metrics and the per-request table of one run."""
-
-    summary: dict[str, Any]
-    requests: pd.DataFrame
-
-
-def check_embedding_body(body: Any, expected: int) -> tuple[str | None, int | None]:
-    """Return (error reason or None, prompt tokens or None) for an embeddings answer with `expected` vectors."""
+    Returns:
+        (failure reason or None, prompt tokens from usage or None, vector dimension or None).
+    """
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        return "invalid_body", None
+        return "invalid_body", None, None
     data = body["data"]
     if len(data) != expected:
-        return "wrong_count", None
+        return "wrong_count", None, None
 
     dimensions = set()
     for item in data:
         vector = item.get("embedding") if isinstance(item, dict) else None
         if not isinstance(vector, list) or not vector:
-            return "invalid_body", None
+            return "invalid_body", None, None
         dimensions.add(len(vector))
     if len(dimensions) != 1:
-        return "mixed_dimensions", None
+        return "mixed_dimensions", None, None
 
     usage = body.get("usage")
     tokens = usage.get("prompt_tokens") if isinstance(usage, dict) else None
-    return None, tokens if isinstance(tokens, int) else None
+    return None, tokens if isinstance(tokens, int) else None, dimensions.pop()
 
 
-async def send_embedding_request(client: httpx.AsyncClient, url: str, payload: dict[str, Any], expected: int) -> tuple[float, int, str | None, int | None]:
-    """Send one request and read the whole body; return (latency ms, status, error reason, prompt tokens)."""
-    started = time.perf_counter()
-    try:
-        response = await client.post(url, json=payload)
-        content = await response.aread()
-    except httpx.TimeoutException:
-        return (time.perf_counter() - started) * 1000, 0, "timeout", None
-    except httpx.HTTPError as error:
-        return (time.perf_counter() - started) * 1000, 0, f"connection_error:{type(error).__name__}", None
-    latency_ms = (time.perf_counter() - started) * 1000
+class EmbeddingRun:
+    """One embeddings benchmark: builds batches, checks responses, fills the records."""
 
-    if not 200 <= response.status_code < 300:
-        return latency_ms, response.status_code, f"http_{response.status_code}", None
-    try:
-        body = response.json() if content else None
-    except ValueError:
-        return latency_ms, response.status_code, "invalid_body", None
+    def __init__(self, target: Target, model: str, load: EmbeddingLoad) -> None:
+        self.target = target
+        self.model = model
+        self.load = load
+        self.inputs = Inputs(load.input_tokens, load.seed, load.dataset, load.dataset_column)
+        self.path = target.api_path + "/embeddings"
+        self.records = RequestRecords(capacity=min(load.num_requests, 65536))
+        self.dimension: int | None = None
+        self.calibrated = False
+        self.scheduler: Scheduler | None = None
+        self.loop = asyncio.get_running_loop()
 
-    reason, tokens = check_embedding_body(body, expected)
-    return latency_ms, response.status_code, reason, tokens
+    def batch(self, index: int) -> list[str]:
+        """Return the inputs of request `index`."""
+        first = index * self.load.batch_size
+        return [self.inputs.text(first + offset) for offset in range(self.load.batch_size)]
+
+    async def exchange(self, index: int) -> tuple[BodyExchange, int]:
+        """Send request `index`; return the finished exchange and the number of inputs sent."""
+        batch = self.batch(index)
+        body = orjson.dumps({"model": self.model, "input": batch})
+        request = self.target.pool.build_request(self.path, body)
+        exchange = await self.target.pool.send(request, lambda: BodyExchange(self.loop.create_future()), self.load.timeout_s)
+        return exchange, len(batch)
+
+    def check(self, exchange: BodyExchange, expected: int) -> tuple[str | None, str | None, int | None]:
+        """Return (reason, detail, prompt tokens) for a finished exchange."""
+        if not 200 <= exchange.status < 300:
+            return f"http_{exchange.status}", error_text(exchange.body), None
+        try:
+            body = orjson.loads(exchange.body)
+        except orjson.JSONDecodeError:
+            return "invalid_body", "the response body is not JSON", None
+        reason, tokens, dimension = check_embedding_body(body, expected)
+        if reason is not None:
+            return reason, f"expected {expected} vectors of one dimension", None
+        if self.dimension is None:
+            self.dimension = dimension
+        elif dimension != self.dimension:
+            return "mixed_dimensions", f"dimension {dimension}, earlier responses had {self.dimension}", None
+        return None, None, tokens
+
+    async def warm_up_once(self, k: int) -> str | None:
+        """Send warm-up request k; return its failure reason or None."""
+        try:
+            exchange, expected = await self.exchange(WARMUP_INDEX_BASE + k)
+        except RequestFailed as failure:
+            return f"{failure.reason}: {failure.detail}"
+        reason, detail, _ = self.check(exchange, expected)
+        return None if reason is None else f"{reason} (status {exchange.status}): {detail}"
+
+    async def send(self, index: int) -> None:
+        """Send measured request `index` and record its outcome."""
+        columns = self.records.columns
+        start = perf_counter()
+        started_at = self.scheduler.started_at  # type: ignore[union-attr]
+        columns["start_s"][index] = start - started_at
+        columns["send_delay_ms"][index] = (start - started_at - columns["scheduled_s"][index]) * 1000
+        try:
+            exchange, expected = await self.exchange(index)
+        except RequestFailed as failure:
+            columns["e2el_ms"][index] = (perf_counter() - start) * 1000
+            self.records.fail(index, failure.reason, failure.detail)
+            return
+
+        columns["e2el_ms"][index] = (exchange.finished_at - start) * 1000
+        columns["status_code"][index] = exchange.status
+        reason, detail, tokens = self.check(exchange, expected)
+        if reason is not None:
+            self.records.fail(index, reason, detail)
+            return
+        columns["success"][index] = True
+        if tokens is not None:
+            columns["prompt_tokens"][index] = tokens
 
 
 async def run_embedding_benchmark(
-    url: str, model: str, load: EmbeddingLoad, api_key: str | None = None, progress: Callable[[int, int], None] | None = None
+    url: str, model: str, load: EmbeddingLoad, api_key: str | None = None, progress: Progress | None = None
 ) -> BenchmarkResult:
-    """Run the closed-loop embedding benchmark and return its metrics.
+    """Run the embedding benchmark and return its summary and per-request records.
 
-    Latency ends when the whole response body is read. Failed requests stay in the table and in
-    `failed`; latency statistics cover successful requests only. `progress(done, total)` is called
-    in the event loop after each measured request, so it must return at once.
+    Failed requests stay in the table and in `failed`; latency statistics cover successful requests.
 
     Raises:
-        InvalidInputError: the load has a value out of range.
+        InvalidInputError: the load has a value out of range or the dataset is unusable.
         BenchmarkError: every warm-up request failed, so the server cannot be measured.
     """
     load.check()
-    endpoint = f"{ServerAddress.parse(url).api}/embeddings"
-    texts = synthetic_texts(load.num_requests * load.batch_size + load.warmup_requests * load.batch_size, load.input_tokens, load.seed)
-    records = RequestRecords(load.num_requests)
-
-    async with make_client(api_key, timeout_s=load.timeout_s, max_connections=load.concurrency) as client:
-        warmup_errors = []
-        for index in range(load.warmup_requests):
-            batch = texts[-(index + 1) * load.batch_size :][: load.batch_size]
-            _, status, reason, _ = await send_embedding_request(client, endpoint, {"model": model, "input": batch}, len(batch))
-            if reason is not None:
-                warmup_errors.append(f"{reason} (status {status})")
-        if load.warmup_requests and len(warmup_errors) == load.warmup_requests:
-            raise BenchmarkError(f"all {load.warmup_requests} warm-up requests to {endpoint} failed: {warmup_errors[0]}")
-
-        next_index = 0
-        run_started = time.perf_counter()
-        deadline = run_started + load.max_duration_s
-
-        finished = 0
-
-        async def worker() -> None:
-            nonlocal next_index, finished
-            while next_index < load.num_requests and time.perf_counter() < deadline:
-                index = next_index
-                next_index += 1
-                batch = texts[index * load.batch_size : (index + 1) * load.batch_size]
-                records.start_s[index] = time.perf_counter() - run_started
-                latency_ms, status, reason, tokens = await send_embedding_request(
-                    client, endpoint, {"model": model, "input": batch}, len(batch)
-                )
-                records.e2el_ms[index] = latency_ms
-                records.status_code[index] = status
-                records.success[index] = reason is None
-                records.error[index] = reason
-                records.prompt_tokens[index] = -1 if tokens is None else tokens
-                finished += 1
-                if progress is not None:
-                    progress(finished, load.num_requests)
-
-        logger.info("benchmark %s: %d requests, concurrency %d, batch %d", model, load.num_requests, load.concurrency, load.batch_size)
-        await asyncio.gather(*(worker() for _ in range(load.concurrency)))
-        duration_s = time.perf_counter() - run_started
-
-    sent = next_index
-    return BenchmarkResult(summary=summarize_run(records, sent, duration_s, load), requests=records.to_frame(sent))
+    target = Target.open(url, api_key)
+    run = EmbeddingRun(target, model, load)
+    try:
+        run.calibrated = await calibrate_inputs(target.pool, target.root_path + "/tokenize", model, run.inputs, load.timeout_s)
+        await warm_up(run.warm_up_once, load.warmup_requests, load.concurrency, f"{target.url}/embeddings")
+        logger.info("benchmark %s: embeddings, %s", model, load)
+        await open_connections(target, load.concurrency, load.num_requests)
+        run.scheduler = Scheduler(load.shape(), run.records, run.send, progress)
+        timing = await measure(run.scheduler)
+    finally:
+        target.pool.close()
+    return BenchmarkResult(summary=summarize_embeddings(run, timing), requests=run.records.to_frame())
 
 
-def summarize_run(records: RequestRecords, sent: int, duration_s: float, load: EmbeddingLoad) -> dict[str, Any]:
-    """Return the run's summary metrics with vLLM's names."""
-    success = records.success[:sent]
+def summarize_embeddings(run: EmbeddingRun, timing: RunTiming) -> dict[str, Any]:
+    """Return the summary of an embeddings run with vLLM's metric names."""
+    records = run.records
+    success = records.column("success")
     completed = int(success.sum())
-    reasons = Counter(reason for reason in records.error[:sent] if reason is not None)
-    tokens = records.prompt_tokens[:sent][success]
+    tokens = records.column("prompt_tokens")[success]
+    known = tokens[tokens >= 0]
+    duration = timing.duration_s
 
-    summary: dict[str, Any] = {
-        "model_type": "embedding",
-        "concurrency": load.concurrency,
-        "batch_size": load.batch_size,
-        "num_requests": load.num_requests,
-        "sent": sent,
-        "completed": completed,
-        "failed": sent - completed,
-        "failed_by_reason": dict(reasons),
-        "failure_rate": (sent - completed) / sent if sent else None,
-        "duration_s": duration_s,
-        "request_throughput": completed / duration_s if duration_s > 0 else None,
-        "input_throughput": completed * load.batch_size / duration_s if duration_s > 0 else None,
-        "total_input_tokens": int(tokens[tokens >= 0].sum()) if (tokens >= 0).any() else None,
-    }
-    summary.update(summarize("e2el", records.e2el_ms[:sent][success]))
+    summary: dict[str, Any] = {"model_type": "embedding", "batch_size": run.load.batch_size}
+    summary.update(load_fields(run.load))
+    summary.update(count_fields(records, timing))
+    summary.update(
+        {
+            "total_input_sequences": completed * run.load.batch_size,
+            "input_throughput": completed * run.load.batch_size / duration if duration > 0 else None,
+            "total_input_tokens": int(known.sum()) if known.size else None,
+            "input_token_throughput": int(known.sum()) / duration if known.size and duration > 0 else None,
+            "embedding_dimension": run.dimension,
+            "inputs_fit_to_tokenizer": run.calibrated,
+        }
+    )
+    summary.update(latency_fields(records, ("e2el",)))
+    summary.update(slo_fields(records, {k: v for k, v in run.load.slo_ms.items() if k == "e2el"}, duration))
+    summary.update(client_check_fields(records, timing, get_settings().bench_client_lag_limit_ms))
     return summary

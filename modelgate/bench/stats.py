@@ -7,21 +7,22 @@ import numpy as np
 STATISTICS = ("mean", "median", "std", "p90", "p99")
 
 
-def summarize(name: str, values_ms: np.ndarray) -> dict[str, float | None]:
-    """Return mean, median, std, p90 and p99 of `values_ms` as `<stat>_<name>_ms`.
+def summarize(name: str, values: np.ndarray, unit: str = "ms") -> dict[str, float | None]:
+    """Return mean, median, std, p90 and p99 of `values` as `<stat>_<name>_<unit>`.
 
-    With no values every statistic is None, so a metric that could not be measured is never
-    reported as 0 ms.
+    NaN values are left out. With no values every statistic is None, so a metric that could not be
+    measured is never reported as 0. Percentiles use numpy's default linear interpolation.
     """
-    values = np.asarray(values_ms, dtype=np.float64)
+    suffix = f"_{unit}" if unit else ""
+    values = np.asarray(values, dtype=np.float64)
     values = values[~np.isnan(values)]
     if values.size == 0:
-        return {f"{stat}_{name}_ms": None for stat in STATISTICS}
+        return {f"{stat}_{name}{suffix}": None for stat in STATISTICS}
 
     return {
-        f"mean_{name}_ms": float(np.mean(values)),
-        f"median_{name}_ms": float(np.median(values)),
-        f"std_{name}_ms": float(np.std(values)),
-        f"p90_{name}_ms": float(np.percentile(values, 90)),
-        f"p99_{name}_ms": float(np.percentile(values, 99)),
+        f"mean_{name}{suffix}": float(np.mean(values)),
+        f"median_{name}{suffix}": float(np.median(values)),
+        f"std_{name}{suffix}": float(np.std(values)),
+        f"p90_{name}{suffix}": float(np.percentile(values, 90)),
+        f"p99_{name}{suffix}": float(np.percentile(values, 99)),
     }

@@ -17,6 +17,7 @@ vLLM 0.7 and 0.8 returned.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import threading
 import time
@@ -26,7 +27,7 @@ from typing import Literal
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.doubles.vllm_pooling import build_pooling_handlers
@@ -144,12 +145,35 @@ def build_app(config: VllmLikeConfig) -> Starlette:
         body = await guard(request)
         if isinstance(body, Response):
             return body
+        if body.get("stream"):
+            return StreamingResponse(stream_chat(body), media_type="text/event-stream")
         message = {"role": "assistant", "content": "Hello"}
         usage = {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
         return JSONResponse(
             {"id": "chatcmpl-test", "object": "chat.completion", "model": config.served_name,
              "choices": [{"index": 0, "message": message, "finish_reason": "length"}], "usage": usage}
         )
+
+    async def stream_chat(body: dict):
+        # vLLM's framing: a role-only first chunk, one chunk per token, a finish chunk, then the
+        # usage chunk when `stream_options.include_usage` is set, and `data: [DONE]`.
+        tokens = max(1, int(body.get("max_tokens") or 16))
+        base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "model": config.served_name}
+
+        def event(payload: dict) -> bytes:
+            return f"data: {json.dumps(payload)}\n\n".encode()
+
+        yield event({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        for index in range(tokens):
+            if config.latency_s:
+                await asyncio.sleep(config.latency_s / tokens)
+            delta = {"content": f" tok{index}"}
+            finish = "length" if index == tokens - 1 else None
+            yield event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {"prompt_tokens": 5, "completion_tokens": tokens, "total_tokens": 5 + tokens}
+            yield event({**base, "choices": [], "usage": usage})
+        yield b"data: [DONE]\n\n"
 
     async def completions(request: Request) -> Response:
         body = await guard(request)

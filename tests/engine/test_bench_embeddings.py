@@ -1,8 +1,11 @@
 import asyncio
+import json
 
 import pytest
 
-from modelgate.bench.embeddings import EmbeddingLoad, run_embedding_benchmark
+from modelgate.bench.embeddings import EmbeddingLoad, EmbeddingRun, run_embedding_benchmark
+from modelgate.bench.http import BodyExchange
+from modelgate.bench.runner import Target
 from modelgate.errors import BenchmarkError, InvalidInputError
 from tests.doubles.vllm_like import RunningDouble, VllmLikeConfig
 
@@ -83,3 +86,55 @@ def test_duration_limit_stops_run():
 def test_zero_load_value_rejected(field):
     with pytest.raises(InvalidInputError, match=f"{field}=0"):
         EmbeddingLoad(**{field: 0}).check()
+
+
+def test_csv_dataset_inputs_sent(embedding_server, tmp_path):
+    dataset = tmp_path / "inputs.csv"
+    dataset.write_text("id,text\n1,alpha beta\n2,gamma delta\n")
+    bench(embedding_server.base_url, num_requests=1, batch_size=2, warmup_requests=0, dataset=str(dataset))
+    assert embedding_server.config.requests[0]["body"]["input"] == ["alpha beta", "gamma delta"]
+
+
+def test_dataset_without_text_column(embedding_server, tmp_path):
+    dataset = tmp_path / "inputs.csv"
+    dataset.write_text("id,body\n1,alpha\n")
+    with pytest.raises(InvalidInputError, match="no column"):
+        bench(embedding_server.base_url, dataset=str(dataset))
+
+
+def test_missing_dataset_rejected(embedding_server, tmp_path):
+    with pytest.raises(InvalidInputError, match="not found"):
+        bench(embedding_server.base_url, dataset=str(tmp_path / "absent.jsonl"))
+
+
+def test_open_loop_embeddings(embedding_server):
+    result = bench(embedding_server.base_url, request_rate=200, arrival="constant", concurrency=None, num_requests=10)
+    assert result.summary["completed"] == 10
+    assert result.summary["request_rate"] == 200
+
+
+def test_dimension_reported(embedding_server):
+    result = bench(embedding_server.base_url, num_requests=2)
+    assert result.summary["embedding_dimension"] == 8
+
+
+def test_inputs_per_second_counts_batch(embedding_server):
+    summary = bench(embedding_server.base_url, num_requests=4, batch_size=3).summary
+    assert summary["input_throughput"] == pytest.approx(3 * summary["request_throughput"])
+
+
+def response_with_dimension(dimension):
+    exchange = BodyExchange(asyncio.get_running_loop().create_future())
+    exchange.status = 200
+    exchange.parts = [json.dumps({"data": [{"embedding": [0.5] * dimension}]}).encode()]
+    return exchange
+
+
+def test_mixed_dimension_fails_request():
+    async def check_two():
+        run = EmbeddingRun(Target.open("http://127.0.0.1:9", None), "test-model", EmbeddingLoad())
+        first = run.check(response_with_dimension(8), 1)[0]
+        second = run.check(response_with_dimension(4), 1)[0]
+        return first, second
+
+    assert asyncio.run(check_two()) == (None, "mixed_dimensions")

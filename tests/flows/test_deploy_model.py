@@ -75,8 +75,10 @@ def test_engine_stopped_after_run(fake_engine, model_dir):
 
 
 def test_engine_stopped_after_failure(fake_engine, model_dir):
-    fake_engine.setenv("FAKE_ENGINE_KIND", "chat")
-    run(model_dir, "chat-stopped")
+    # A reranker has no benchmark yet, so the run fails after the engine started.
+    fake_engine.setenv("FAKE_ENGINE_KIND", "reranker")
+    state = run(model_dir, "rerank-stopped")
+    assert state.is_failed()
     running = [pid for pid, process in _STARTED.items() if process.poll() is None]
     assert running == []
 
@@ -95,8 +97,14 @@ def test_engine_crash_reports_log_tail(fake_engine, model_dir):
 
 def test_chat_model_is_llm(fake_engine, model_dir):
     fake_engine.setenv("FAKE_ENGINE_KIND", "chat")
-    state = run(model_dir, "chat-model")
-    assert "llm model" in state.message
+    result = run(model_dir, "chat-model", load=BenchmarkLoad(concurrency=2, num_requests=4, warmup_requests=1, output_tokens=8)).result()
+    assert result.model_type == "llm"
+
+
+def test_chat_model_gets_streaming_load(fake_engine, model_dir):
+    fake_engine.setenv("FAKE_ENGINE_KIND", "chat")
+    result = run(model_dir, "chat-stream", load=BenchmarkLoad(concurrency=2, num_requests=4, warmup_requests=1, output_tokens=8)).result()
+    assert result.summary["total_output_tokens"] == 32
 
 
 @pytest.mark.parametrize("bad", [{"concurrency": 0}, {"num_requests": -1}, {"unknown": 1}])

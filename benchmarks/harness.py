@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-ENGINE_PYTHON = os.environ.get("MODELGATE_ENGINE_PYTHON", "/work/main/.venv-engine/bin/python")
+ENGINE_PYTHON = os.environ.get("MODELGATE_ENGINE_PYTHON", str(ROOT / ".venv-engine" / "bin" / "python"))
 LAUNCHER = ROOT / "modelgate" / "runtime" / "vllm_launcher.py"
 TOKENIZER = os.environ.get("BENCH_TOKENIZER", str(Path.home() / ".cache" / "modelgate" / "SmolLM2-135M-Instruct"))
 SERVER_CPU = "0"

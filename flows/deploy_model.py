@@ -12,6 +12,7 @@ from pydantic import Field
 from flows.bench_tasks import run_benchmark, save_results
 from flows.params import BenchmarkLoad, DeployResult
 from flows.probe_tasks import classify_model, probe_endpoints
+from flows.run_benchmark import submit_benchmark
 from flows.runtime_tasks import health_retry_delays, start_runtime, stop_runtime, wait_until_healthy
 from flows.verify_tasks import verify_latency
 from modelgate.models import DEFAULT_MODEL
@@ -30,11 +31,23 @@ def deploy_model(
     error_threshold: Annotated[
         float, Field(ge=0, le=10, description="Allowed relative excess: a latency passes at measured <= target * (1 + error_threshold).")
     ] = 0.5,
+    benchmark_deployment: str | None = None,
 ) -> State:
     """Take a model from registered to verified in service and return a DeployResult.
 
     The run ends Failed when a latency target is missed; the artifacts are written first and the
     state's result still carries every figure. The engine is stopped on every path out.
+
+    Args:
+        model: Model folder, packaged model name or hub id.
+        served_model_name: Name clients use; defaults to the model's name.
+        runtime: Where the server runs: `local` starts vLLM on this machine's CPU.
+        engine_args: Extra vLLM arguments, passed through unchanged.
+        load: Benchmark load: concurrency, request count, batch size, input tokens, time limits.
+        targets: Latency targets; a target left unset is reported as not set.
+        error_threshold: Allowed relative excess: a latency passes at measured <= target * (1 + error_threshold).
+        benchmark_deployment: Deployment that runs the benchmark as its own flow run, as flow/deployment
+            (such as run-benchmark/run-benchmark). Unset: the benchmark runs in this flow run.
     """
     logger = get_run_logger()
     settings = get_settings()
@@ -63,11 +76,18 @@ def deploy_model(
         result.timings_s["probe"] = time.monotonic() - step_started
 
         step_started = time.monotonic()
-        benchmark = run_benchmark(server.base_url, name, result.model_type, load)
-        result.summary = benchmark.summary
-        result.timings_s["benchmark"] = time.monotonic() - step_started
+        if benchmark_deployment:
+            submitted = submit_benchmark(
+                benchmark_deployment, server.base_url, name, result.model_type, load, result.endpoints, settings.benchmark_timeout_s
+            )
+            result.summary = submitted["summary"]
+            result.timings_s["benchmark"] = time.monotonic() - step_started
+        else:
+            benchmark = run_benchmark(server.base_url, name, result.model_type, load)
+            result.summary = benchmark.summary
+            result.timings_s["benchmark"] = time.monotonic() - step_started
 
-        save_results(name, result.model_type, result.endpoints, benchmark)
+            save_results(name, result.model_type, result.endpoints, benchmark)
         verdict = verify_latency(name, result.model_type, result.summary, targets, error_threshold)
         result.verdict = verdict.as_dict()
     finally:

@@ -12,15 +12,18 @@ from pydantic import Field
 from flows.bench_tasks import run_benchmark, save_results
 from flows.params import BenchmarkLoad, DeployResult
 from flows.probe_tasks import classify_model, probe_endpoints
+from flows.request import DeployRequest, apply_request, request_summary
 from flows.run_benchmark import submit_benchmark
 from flows.runtime_tasks import health_retry_delays, start_runtime, stop_runtime, wait_until_healthy
 from flows.verify_tasks import verify_latency
+from modelgate.errors import InvalidInputError
 from modelgate.models import DEFAULT_MODEL
 from modelgate.settings import get_settings
 from modelgate.verify import LatencyTargets
 
 
-@flow(name="deploy-model", log_prints=False)
+# The result is persisted as JSON so callers of a deployment run can read it back after the run.
+@flow(name="deploy-model", log_prints=False, persist_result=True, result_serializer="json")
 def deploy_model(
     model: Annotated[str, Field(min_length=1, description="Model folder, packaged model name or hub id.")] = DEFAULT_MODEL,
     served_model_name: Annotated[str | None, Field(description="Name clients use; defaults to the model's name.")] = None,
@@ -32,6 +35,7 @@ def deploy_model(
         float, Field(ge=0, le=10, description="Allowed relative excess: a latency passes at measured <= target * (1 + error_threshold).")
     ] = 0.5,
     benchmark_deployment: str | None = None,
+    request: DeployRequest | None = None,
 ) -> State:
     """Take a model from registered to verified in service and return a DeployResult.
 
@@ -48,9 +52,22 @@ def deploy_model(
         error_threshold: Allowed relative excess: a latency passes at measured <= target * (1 + error_threshold).
         benchmark_deployment: Deployment that runs the benchmark as its own flow run, as flow/deployment
             (such as run-benchmark/run-benchmark). Unset: the benchmark runs in this flow run.
+        request: The original system's request fields, such as endpoint_name, concurrency and
+            target_e2e_latency. Each field it sets takes precedence over the parameter it maps to.
     """
     logger = get_run_logger()
     settings = get_settings()
+    if request is not None:
+        logger.info("deploy-model request fields: %s", request_summary(request))
+        resolved = apply_request(request, model, served_model_name, load, targets, error_threshold)
+        model, served_model_name, load, targets = resolved.model, resolved.served_model_name, resolved.load, resolved.targets
+        error_threshold = resolved.error_threshold
+        if resolved.cluster_id is not None:
+            # TODO: map cluster_id to the Kubernetes runtime's cluster block once that runtime is here.
+            raise InvalidInputError(
+                f"cluster_id {resolved.cluster_id!r} names a cluster block, and this deploy-model has only the local "
+                "runtime; leave cluster_id out to deploy on this machine"
+            )
     name = served_model_name or default_served_name(model)
     result = DeployResult(model=model, served_model_name=name, runtime=runtime)
     logger.info("deploy-model %s: model %s on runtime %s", name, model, runtime)

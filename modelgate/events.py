@@ -23,7 +23,7 @@ from modelgate.errors import InvalidInputError
 
 MODEL_REGISTERED = "model.registered"
 RESOURCE_ID_PREFIX = "model."
-PAYLOAD_KEYS = ("served_model_name", "runtime", "targets", "load")
+PAYLOAD_KEYS = ("served_model_name", "runtime", "targets", "load", "request")
 
 # Prefect's server rejects larger events (PREFECT_SERVER_EVENTS_MAXIMUM_SIZE_BYTES, 1.5 MB in 3.9).
 MAX_EVENT_BYTES = 1_500_000
@@ -31,13 +31,14 @@ MAX_EVENT_BYTES = 1_500_000
 
 @dataclass(frozen=True)
 class ModelRegistered:
-    """One `model.registered` event: the model reference plus the four payload keys."""
+    """One `model.registered` event: the model reference plus the payload keys."""
 
     model: str
     served_model_name: str | None = None
     runtime: str = "local"
     targets: dict[str, Any] = field(default_factory=dict)
     load: dict[str, Any] = field(default_factory=dict)
+    request: dict[str, Any] | None = None
 
     def resource(self) -> dict[str, str]:
         """Return the Prefect resource: the id the trigger matches and the name it reads."""
@@ -50,6 +51,7 @@ class ModelRegistered:
             "runtime": self.runtime,
             "targets": dict(self.targets),
             "load": dict(self.load),
+            "request": None if self.request is None else dict(self.request),
         }
 
     def flow_parameters(self) -> dict[str, Any]:
@@ -63,6 +65,7 @@ def model_registered(
     runtime: str = "local",
     targets: Mapping[str, Any] | None = None,
     load: Mapping[str, Any] | None = None,
+    request: Mapping[str, Any] | None = None,
 ) -> ModelRegistered:
     """Build an event and check its shape.
 
@@ -77,6 +80,7 @@ def model_registered(
             "runtime": runtime,
             "targets": dict(targets or {}),
             "load": dict(load or {}),
+            "request": None if request is None else dict(request),
         },
     )
 
@@ -115,6 +119,8 @@ def parse_model_registered(resource: Mapping[str, Any], payload: Any) -> ModelRe
     for key in ("targets", "load"):
         if not isinstance(payload[key], Mapping):
             raise InvalidInputError(f"{key} must be a JSON object (use {{}} for the defaults), not {payload[key]!r}")
+    if payload["request"] is not None and not isinstance(payload["request"], Mapping):
+        raise InvalidInputError(f"request must be a JSON object with the original request fields, or null, not {payload['request']!r}")
 
     event = ModelRegistered(
         model=model,
@@ -122,6 +128,7 @@ def parse_model_registered(resource: Mapping[str, Any], payload: Any) -> ModelRe
         runtime=payload["runtime"],
         targets=dict(payload["targets"]),
         load=dict(payload["load"]),
+        request=None if payload["request"] is None else dict(payload["request"]),
     )
     _check_size(event)
     return event

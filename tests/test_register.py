@@ -82,3 +82,32 @@ def test_unreachable_server_explained(capsys, unused_port_url):
 
     assert code == 2
     assert "could not send model.registered" in capsys.readouterr().err
+
+
+def test_request_in_payload(capsys):
+    request = {"endpoint_name": "bge-embeddings", "concurrency": 100, "target_e2e_latency": 50}
+    main(["register", "BAAI/bge-base-en-v1.5", "--request", json.dumps(request), "--dry-run"])
+    payload = json.loads(capsys.readouterr().out)["payload"]
+
+    assert payload["request"] == request
+
+
+def test_request_absent_is_null(capsys):
+    main(["register", "m", "--dry-run"])
+    payload = json.loads(capsys.readouterr().out)["payload"]
+
+    assert payload["request"] is None
+
+
+def test_unknown_request_field_named(capsys):
+    code = main(["register", "m", "--request", '{"endpoint_name": "bge", "simulator_id": "s1"}', "--dry-run"])
+
+    assert code == 2
+    assert "request: Additional properties are not allowed ('simulator_id' was unexpected)" in capsys.readouterr().err
+
+
+def test_request_model_must_match(capsys):
+    code = main(["register", "m", "--request", '{"model": "other"}', "--dry-run"])
+
+    assert code == 2
+    assert "the request's model 'other' differs from MODEL 'm'" in capsys.readouterr().err

@@ -47,6 +47,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     register.add_argument("--load", type=_json_object, default={}, help="benchmark load as one JSON object; the flags below override its fields")
     for flag, field, kind, text in TARGET_FLAGS + LOAD_FLAGS:
         register.add_argument(flag, dest=field, type=kind, help=text)
+    register.add_argument(
+        "--request",
+        type=_json_object,
+        help="the original system's request fields as one JSON object, such as "
+        "'{\"endpoint_name\": \"bge\", \"concurrency\": 100, \"target_e2e_latency\": 50}'",
+    )
     register.add_argument("--dry-run", action="store_true", help="check and print the event without emitting it")
 
 
@@ -58,7 +64,13 @@ def run(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         targets=_with_flags(args.targets, args, TARGET_FLAGS),
         load=_with_flags(args.load, args, LOAD_FLAGS),
+        request=args.request,
     )
+    if args.request and args.request.get("model") not in (None, args.model):
+        raise InvalidInputError(
+            f"the request's model {args.request['model']!r} differs from MODEL {args.model!r}; the event's resource "
+            "names the model, so pass the same value or leave model out of the request"
+        )
     check_fits_deploy_model(event)
 
     if args.dry_run:
@@ -80,6 +92,7 @@ def check_fits_deploy_model(event: ModelRegistered) -> None:
     Raises:
         InvalidInputError: listing each parameter that does not fit.
     """
+    from jsonschema.exceptions import best_match
     from prefect.exceptions import ParameterTypeError
     from prefect.utilities.callables import parameter_schema
     from prefect.utilities.schema_tools import validate
@@ -89,7 +102,9 @@ def check_fits_deploy_model(event: ModelRegistered) -> None:
     parameters = event.flow_parameters()
     errors = validate(parameters, parameter_schema(deploy_model).model_dump_for_openapi())
     if errors:
-        problems = "\n".join(f" - {error.json_path.removeprefix('$.')}: {error.message}" for error in errors)
+        # best_match picks the branch of an anyOf (such as `request` or null) that explains the error.
+        reported = [best_match([error]) for error in errors]
+        problems = "\n".join(f" - {error.json_path.removeprefix('$.')}: {error.message}" for error in reported)
         raise InvalidInputError(f"{MODEL_REGISTERED} payload does not fit the deploy-model parameters:\n{problems}")
 
     # Prefect also logs this validation error at ERROR level, which would repeat the message below.

@@ -222,7 +222,7 @@ def failed_actions(stack: PrefectStack, count: int) -> list[dict] | None:
 def test_unfit_payloads_reported(prefect_stack: PrefectStack):
     emit_with_prefect_cli(prefect_stack, "unfit-missing", {"served_model_name": "e2e-missing", "runtime": "local", "targets": {}})
     emit_with_prefect_cli(
-        prefect_stack, "unfit-type", {"served_model_name": "e2e-type", "runtime": "local", "targets": {}, "load": {"concurrency": "2"}}
+        prefect_stack, "unfit-type", {"served_model_name": "e2e-type", "runtime": "local", "targets": {}, "load": {"concurrency": "2"}, "request": None}
     )
 
     events = wait_for(lambda: failed_actions(prefect_stack, 2), TRIGGER_TIMEOUT_S, "two prefect.automation.action.failed events", prefect_stack.logs)

@@ -4,7 +4,13 @@ from modelgate.errors import InvalidInputError
 from modelgate.events import MAX_EVENT_BYTES, PAYLOAD_KEYS, model_registered, parse_model_registered
 
 RESOURCE = {"prefect.resource.id": "model.BAAI/bge-base-en-v1.5", "prefect.resource.name": "BAAI/bge-base-en-v1.5"}
-PAYLOAD = {"served_model_name": "bge", "runtime": "local", "targets": {"target_e2e_latency_ms": 50}, "load": {"concurrency": 100}}
+PAYLOAD = {
+    "served_model_name": "bge",
+    "runtime": "local",
+    "targets": {"target_e2e_latency_ms": 50},
+    "load": {"concurrency": 100},
+    "request": None,
+}
 
 
 def test_resource_id_prefixed():
@@ -83,3 +89,14 @@ def test_oversized_event_rejected():
 def test_non_json_value_rejected():
     with pytest.raises(InvalidInputError, match="not JSON-serialisable"):
         model_registered("m", targets={"target_e2e_latency_ms": {1, 2}})
+
+
+def test_request_object_kept():
+    request = {"endpoint_name": "bge-embeddings", "concurrency": 100}
+
+    assert parse_model_registered(RESOURCE, {**PAYLOAD, "request": request}).payload()["request"] == request
+
+
+def test_request_must_be_object():
+    with pytest.raises(InvalidInputError, match="request must be a JSON object"):
+        parse_model_registered(RESOURCE, {**PAYLOAD, "request": "bge"})

@@ -33,7 +33,8 @@ K8S_TEMPLATE = PROJECT_DIR / "deployments" / "benchmark-job-template.json"
 
 # `definitions` contains YAML anchors. Prefect's docs recommend it, and the parser ignores it.
 EXTRA_TOP_LEVEL_KEYS = {"definitions"}
-FLOWS = {"deploy-model": "deploy-model", "run-benchmark": "run-benchmark"}
+# Deployment name -> flow name.
+FLOWS = {"deploy-model": "deploy-model", "run-benchmark": "run-benchmark", "run-benchmark-local": "run-benchmark"}
 
 
 def load_config() -> dict[str, Any]:
@@ -217,4 +218,5 @@ def test_pool_names_match_script():
     defaults = load_work_pools_script().build_parser().parse_args([])
 
     assert deployment("deploy-model")["work_pool"]["name"] == defaults.process_pool
+    assert deployment("run-benchmark-local")["work_pool"]["name"] == defaults.process_pool
     assert deployment("run-benchmark")["work_pool"]["name"] == defaults.kubernetes_pool

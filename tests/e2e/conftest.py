@@ -96,7 +96,7 @@ def prefect_stack(tmp_path_factory):
             env,
             PROJECT_DIR,
         )
-        for name in ("deploy-model", "run-benchmark"):
+        for name in ("deploy-model", "run-benchmark-local"):
             run_command([str(BIN / "prefect"), "--no-prompt", "deploy", "--name", name, "--pool", PROCESS_POOL], env, PROJECT_DIR)
 
         worker_env = {

@@ -111,7 +111,7 @@ def test_submitted_benchmark_result_read(prefect_stack: PrefectStack):
         prefect_stack,
         f"model={prefect_stack.model_dir}",
         "served_model_name=e2e-remote",
-        "benchmark_deployment=run-benchmark/run-benchmark",
+        "benchmark_deployment=run-benchmark/run-benchmark-local",
         f"load={json.dumps(LOAD)}",
         f"targets={json.dumps(TARGETS)}",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 
 import pytest
@@ -234,3 +235,65 @@ def test_unfit_payloads_reported(prefect_stack: PrefectStack):
     assert "'load.concurrency'. Failure reason: '2' is not of type 'integer'" in reasons[1]
     assert run_with_parameter(prefect_stack, "deploy-model", "served_model_name", "e2e-missing") is None
     assert run_with_parameter(prefect_stack, "deploy-model", "served_model_name", "e2e-type") is None
+
+
+def test_request_parameter_round_trip(prefect_stack: PrefectStack):
+    request = {"endpoint_name": "e2e-original", "model": str(prefect_stack.model_dir), "concurrency": 2, "target_e2e_latency": 5000}
+    run_id = deployment_run(prefect_stack, f"request={json.dumps(request)}", f"load={json.dumps(LOAD)}")
+
+    run = wait_until_final(prefect_stack, run_id)
+
+    assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{prefect_stack.logs()}"
+    assert run["parameters"]["request"] == request
+
+
+def test_request_event_round_trip(prefect_stack: PrefectStack):
+    request = {"endpoint_name": "e2e-original-event", "concurrency": 2, "target_e2e_latency": 5000}
+    argv = [str(BIN / "modelgate"), "register", str(prefect_stack.model_dir), "--request", json.dumps(request), "--load", json.dumps(LOAD)]
+    run_command(argv, prefect_stack.env, PROJECT_DIR)
+
+    def created() -> dict | None:
+        runs = [run for run in flow_runs(prefect_stack, "deploy-model") if (run["parameters"].get("request") or {}).get("endpoint_name") == "e2e-original-event"]
+        return runs[0] if runs else None
+
+    run = wait_until_final(prefect_stack, wait_for(created, TRIGGER_TIMEOUT_S, "a deploy-model run with the event's request", prefect_stack.logs)["id"])
+
+    assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{prefect_stack.logs()}"
+    assert run["parameters"]["request"] == request
+
+
+def test_unknown_request_field_rejected(prefect_stack: PrefectStack):
+    argv = [str(BIN / "prefect"), "deployment", "run", "deploy-model/deploy-model", "-p", 'request={"endpoint_name": "x", "hf_token": "t"}']
+    completed = subprocess.run(argv, env=prefect_stack.env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=90, check=False)
+    output = completed.stdout + completed.stderr
+
+    assert completed.returncode != 0
+    assert "'hf_token' was unexpected" in output
+
+
+READ_RESULT = """
+import sys
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as client:
+    print(client.read_flow_run(sys.argv[1]).state.result(raise_on_failure=False).model_dump_json())
+"""
+
+
+def test_rest_api_run_result(prefect_stack: PrefectStack):
+    # The REST calls the README shows: look up the deployment, then create a run with the request.
+    request = {"endpoint_name": "e2e-rest", "model": str(prefect_stack.model_dir), "concurrency": 2, "target_e2e_latency": 5000}
+    with prefect_stack.api() as api:
+        deployment = api.get("/deployments/name/deploy-model/deploy-model").json()
+        created = api.post(f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"request": request, "load": LOAD}}).json()
+
+    run = wait_until_final(prefect_stack, created["id"])
+    output = run_command([sys.executable, "-c", READ_RESULT, created["id"]], prefect_stack.env, PROJECT_DIR).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+
+    assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{prefect_stack.logs()}"
+    assert result["served_model_name"] == "e2e-rest"
+    assert result["supported_endpoints"] == ["/v1/embeddings"]
+    assert result["model_type"] == "embedding"
+    assert result["deployment_url"].startswith("http://127.0.0.1:")
+    assert result["benchmark_status"] is True
+    assert result["performance_status"] is True

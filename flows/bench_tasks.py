@@ -1,22 +1,17 @@
-"""Tasks that benchmark the server and save the results as Prefect artifacts."""
+"""Task that benchmarks the server; the results are saved as artifacts by flows.report_tasks."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
-import pandas as pd
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.params import BenchmarkLoad, artifact_slug
+from flows.params import BenchmarkLoad
+from flows.report_tasks import BenchmarkProgress
 from modelgate.bench.embeddings import BenchmarkResult, run_embedding_benchmark
 from modelgate.errors import BenchmarkError
-
-# The per-request table artifact keeps the first rows only; the UI renders large tables slowly.
-REQUEST_TABLE_MAX_ROWS = 1000
 
 
 @task(task_run_name="benchmark-{served_model_name}", cache_policy=NO_CACHE)
@@ -28,7 +23,8 @@ def run_benchmark(base_url: str, served_model_name: str, model_type: str, load: 
         raise BenchmarkError(f"{served_model_name} is a {model_type} model, and only embedding benchmarks are available")
 
     logger.info("benchmarking %s: %s", served_model_name, load.model_dump())
-    result = asyncio.run(run_embedding_benchmark(base_url, served_model_name, load.to_embedding_load()))
+    with BenchmarkProgress(served_model_name, load.num_requests) as progress:
+        result = asyncio.run(run_embedding_benchmark(base_url, served_model_name, load.to_embedding_load(), progress=progress))
     logger.info(
         "%s: %d completed, %d failed, mean e2el %s ms",
         served_model_name,
@@ -37,56 +33,6 @@ def run_benchmark(base_url: str, served_model_name: str, model_type: str, load: 
         _format(result.summary.get("mean_e2el_ms")),
     )
     return result
-
-
-def frame_to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Convert a DataFrame to JSON-native rows: NaN and <NA> become null, timestamps ISO strings."""
-    return json.loads(frame.to_json(orient="records", date_format="iso"))
-
-
-def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return the summary as metric/value rows; nested values (failure counts) become JSON text."""
-    rows = []
-    for metric, value in summary.items():
-        shown = json.dumps(value) if isinstance(value, (dict, list)) else value
-        rows.append({"metric": metric, "value": shown})
-    return rows
-
-
-@task(task_run_name="save-results-{served_model_name}", cache_policy=NO_CACHE)
-def save_results(served_model_name: str, model_type: str, endpoints: dict[str, bool], result: BenchmarkResult) -> list[str]:
-    """Write the summary table, the per-request table and a markdown report; return the artifact keys."""
-    slug = artifact_slug(served_model_name)
-    keys = [f"bench-summary-{slug}", f"bench-requests-{slug}", f"bench-report-{slug}"]
-
-    create_table_artifact(
-        table=summary_rows(result.summary),
-        key=keys[0],
-        description=f"Benchmark summary of {served_model_name} ({model_type})",
-    )
-    create_table_artifact(
-        table=frame_to_records(result.requests.head(REQUEST_TABLE_MAX_ROWS)),
-        key=keys[1],
-        description=f"Per-request records of {served_model_name} (first {REQUEST_TABLE_MAX_ROWS} of {len(result.requests)})",
-    )
-    create_markdown_artifact(markdown=render_report(served_model_name, model_type, endpoints, result.summary), key=keys[2])
-
-    get_run_logger().info("saved artifacts %s", ", ".join(keys))
-    return keys
-
-
-def render_report(served_model_name: str, model_type: str, endpoints: dict[str, bool], summary: dict[str, Any]) -> str:
-    """Return the markdown summary: model, type, endpoints, load and key latency figures."""
-    endpoint_lines = "\n".join(f"| `{path}` | {'yes' if ok else 'no'} |" for path, ok in endpoints.items())
-    figures = ("completed", "failed", "request_throughput", "mean_e2el_ms", "median_e2el_ms", "p99_e2el_ms")
-    figure_lines = "\n".join(f"| `{name}` | {_format(summary.get(name))} |" for name in figures)
-    return (
-        f"# Benchmark of `{served_model_name}`\n\n"
-        f"Model type: **{model_type}**, concurrency {summary.get('concurrency')}, "
-        f"{summary.get('num_requests')} requests, batch size {summary.get('batch_size')}.\n\n"
-        f"| endpoint | supported |\n|---|---|\n{endpoint_lines}\n\n"
-        f"| metric | value |\n|---|---|\n{figure_lines}\n"
-    )
 
 
 def _format(value: Any) -> str:

@@ -40,6 +40,9 @@ class DeployResult(BaseModel):
     model_type: str | None = None
     endpoints: dict[str, bool] = Field(default_factory=dict)
     endpoint_details: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    capabilities: list[str] = Field(
+        default_factory=list, description="Working capabilities, such as chat and embeddings for an LLM that also embeds."
+    )
     summary: dict[str, Any] = Field(default_factory=dict)
     verdict: dict[str, Any] | None = None
     timings_s: dict[str, float] = Field(default_factory=dict, description="Wall time of each step in seconds.")

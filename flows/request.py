@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from flows.kube_release import KubernetesTarget
 from flows.params import BenchmarkLoad
 from modelgate.errors import InvalidInputError
 from modelgate.verify import LatencyTargets
@@ -76,44 +77,65 @@ class ResolvedParameters:
 
     model: str
     served_model_name: str | None
+    runtime: str
     load: BenchmarkLoad
-    targets: LatencyTargets
-    error_threshold: float
-    cluster_id: str | None
+    targets: LatencyTargets | str
+    error_threshold: float | None
+    kubernetes: KubernetesTarget
 
 
 def apply_request(
     request: DeployRequest | None,
     model: str,
     served_model_name: str | None,
+    runtime: str,
     load: BenchmarkLoad,
-    targets: LatencyTargets,
-    error_threshold: float,
+    targets: LatencyTargets | str,
+    error_threshold: float | None,
+    kubernetes: KubernetesTarget,
 ) -> ResolvedParameters:
     """Return the parameters with every field the request sets taking precedence over them.
 
+    `cluster_id` selects the Kubernetes runtime and its cluster block, as in the original, where every
+    deployment went to a cluster. There `endpoint_name` also names the Helm release, unless
+    `kubernetes.release` is set.
+
     Raises:
-        InvalidInputError: a merged load or targets value is out of range, naming the field.
+        InvalidInputError: a merged load or targets value is out of range, or the request sets targets
+            while `targets` names a saved block. The message names the field.
     """
     if request is None:
-        return ResolvedParameters(model, served_model_name, load, targets, error_threshold, None)
+        return ResolvedParameters(model, served_model_name, runtime, load, targets, error_threshold, kubernetes)
 
     load_updates = {name: getattr(request, name) for name in LOAD_FIELDS if getattr(request, name) is not None}
     target_updates = {own: getattr(request, name) for name, own in TARGET_FIELDS.items() if getattr(request, name) is not None}
+    if isinstance(targets, str) and target_updates:
+        raise InvalidInputError(
+            f"the request sets {', '.join(sorted(target_updates))} while targets names the saved block {targets!r}; "
+            "set the targets in one place"
+        )
     try:
         merged_load = BenchmarkLoad.model_validate({**load.model_dump(), **load_updates})
-        merged_targets = LatencyTargets.model_validate({**targets.model_dump(), **target_updates})
+        merged_targets = targets if isinstance(targets, str) else LatencyTargets.model_validate({**targets.model_dump(), **target_updates})
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors())
         raise InvalidInputError(f"request does not fit deploy-model: {problems}") from None
 
+    endpoint_name = request.endpoint_name or request.served_model_name
+    if request.cluster_id is not None:
+        runtime = "kubernetes"
+        kubernetes = kubernetes.model_copy(update={"cluster_block": request.cluster_id})
+    if runtime == "kubernetes" and endpoint_name and not kubernetes.release:
+        kubernetes = kubernetes.model_copy(update={"release": endpoint_name})
+
     return ResolvedParameters(
         model=request.model or model,
-        served_model_name=request.endpoint_name or request.served_model_name or served_model_name,
+        served_model_name=endpoint_name or served_model_name,
+        runtime=runtime,
         load=merged_load,
         targets=merged_targets,
         error_threshold=error_threshold if request.error_threshold is None else request.error_threshold,
-        cluster_id=request.cluster_id,
+        kubernetes=kubernetes,
     )
 
 

@@ -9,19 +9,24 @@ then reads the summary back from the result storage.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import asdict
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled, Cancelling
 from pydantic import Field
 
-from flows.bench_tasks import run_benchmark, save_results
+from flows.bench_tasks import run_benchmark
 from flows.params import BenchmarkLoad
+from flows.report_tasks import ArtifactKeys, save_results
 from modelgate.errors import BenchmarkError, InvalidInputError
+from modelgate.verify import Verdict
 
 # How often deploy-model reads the submitted run's state while it waits.
 POLL_INTERVAL_S = 2.0
@@ -54,13 +59,22 @@ def run_benchmark_flow(
     logger.info("run-benchmark %s (%s) at %s", served_model_name, model_type, base_url)
 
     result = run_benchmark(base_url, served_model_name, model_type, load)
-    artifact_keys = save_results(served_model_name, model_type, endpoints, result)
+    artifact_keys = save_results(served_model_name, model_type, endpoints, load.model_dump(), result)
     return {
         "served_model_name": served_model_name,
         "model_type": model_type,
         "summary": result.summary,
-        "artifact_keys": artifact_keys,
+        "artifact_keys": asdict(artifact_keys),
     }
+
+
+@task(task_run_name="save-verdict-{served_model_name}", cache_policy=NO_CACHE)
+def save_verdict(served_model_name: str, verdict: Verdict) -> str:
+    """Write the verdict table of a benchmark that ran in its own flow run; return its artifact key."""
+    key = ArtifactKeys.for_name(served_model_name).verdict
+    outcome = "pass" if verdict.passed else f"FAIL ({len(verdict.failed_checks)} failed)"
+    create_table_artifact(table=verdict.rows(), key=key, description=f"Latency verdict of {served_model_name}: {outcome}")
+    return key
 
 
 def submit_benchmark(

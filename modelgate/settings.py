@@ -60,6 +60,20 @@ class ModelgateSettings(BaseSettings):
         gt=0,
         description="Timeout in seconds of one endpoint probe request.",
     )
+    probe_deadline_s: float = Field(
+        default=120.0,
+        gt=0,
+        description=(
+            "Overall seconds one endpoint probe may take, retries included. Answers 429, 502, 503 "
+            "and 504, timeouts and connection errors are retried with backoff until then."
+        ),
+    )
+    probe_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Maximum requests the probe sends to one endpoint, retries included, before it fails.",
+    )
     stop_timeout_s: float = Field(
         default=20.0,
         gt=0,
@@ -78,6 +92,58 @@ class ModelgateSettings(BaseSettings):
         default=40,
         ge=1,
         description="How many last lines of the engine log an error message quotes.",
+    )
+
+    helm_path: Path | None = Field(
+        default=None,
+        description=(
+            "helm binary used for releases on Kubernetes. Default: `helm` on PATH, else "
+            "`.modelgate/tools/helm`, where `python scripts/get_helm.py` puts it."
+        ),
+    )
+    helm_timeout_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds one helm command (install, upgrade or uninstall) may run before it is stopped.",
+    )
+    kube_ready_timeout_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description=(
+            "Deadline in seconds for the release's pods to become Ready: scheduling, image pull and "
+            "model load together. The chart's startup probe alone allows about 30 minutes."
+        ),
+    )
+    kube_poll_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=5,
+        description="Seconds between two reads of the Deployment status while pods and events are watched (at most 5).",
+    )
+    kube_watch_window_s: int = Field(
+        default=60,
+        ge=5,
+        le=600,
+        description="Server-side timeout in seconds of one watch request; the watcher then reopens it.",
+    )
+    kube_request_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Timeout in seconds of one Kubernetes API request other than a watch.",
+    )
+    kube_unschedulable_grace_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=3600,
+        description=(
+            "Seconds a pod may stay Unschedulable before the release fails. Raise it on clusters "
+            "whose autoscaler adds GPU nodes on demand."
+        ),
+    )
+    release_lock_timeout_s: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Seconds a run waits for another run of the same release to finish before it fails.",
     )
 
     def resolve_engine_python(self) -> Path:

@@ -60,12 +60,18 @@ def model_dir(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """One temporary Prefect server for the whole session; it takes about 12 s to start."""
+def prefect_harness(tmp_path_factory):
+    """One temporary Prefect server and result storage folder for the whole session (about 12 s to start).
+
+    Yields the result storage folder.
+    """
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    storage = tmp_path_factory.mktemp("prefect-storage")
+    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: storage}):
+        with prefect_test_harness(server_startup_timeout=120):
+            yield storage
 
 
 @pytest.fixture(scope="module")

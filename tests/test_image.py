@@ -11,6 +11,8 @@ import fnmatch
 import importlib
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,15 @@ def test_step_requirement_matches_dev_pin():
     requirement = step(run_benchmark_deployment()["build"])[1]["requires"]
 
     assert f'"{requirement}"' in pyproject
+
+
+def test_flow_needs_no_left_out_package():
+    # Packages of this repository that the image does not copy must not be imported by run-benchmark.
+    packages = {path.parent.name for path in PROJECT_DIR.glob("*/__init__.py")} - {"tests"}
+    left_out = sorted(packages - {Path(source).name for source in copy_sources()})
+    module = run_benchmark_deployment()["entrypoint"].split(":")[0].removesuffix(".py").replace("/", ".")
+    script = f"import sys\nfor name in {left_out!r}:\n    sys.modules[name] = None\nimport {module}\n"
+
+    completed = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False)
+
+    assert completed.returncode == 0, completed.stderr

@@ -51,7 +51,7 @@ def test_unknown_runtime_rejected(capsys):
     code = main(["register", "m", "--runtime", "gpu-cluster", "--dry-run"])
 
     assert code == 2
-    assert "runtime: 'local' was expected" in capsys.readouterr().err
+    assert "runtime: 'gpu-cluster' is not one of ['local', 'kubernetes']" in capsys.readouterr().err
 
 
 def test_negative_target_rejected(capsys):

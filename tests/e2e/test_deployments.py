@@ -122,7 +122,7 @@ def test_submitted_benchmark_result_read(prefect_stack: PrefectStack):
 
     assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{prefect_stack.logs()}"
     # The verdict needs mean_e2el_ms, which only the benchmark run's persisted result carries.
-    assert "meets its latency targets" in run["state"]["message"]
+    assert "passes every performance check that is set" in run["state"]["message"]
     assert benchmark is not None, "no run-benchmark run with served_model_name e2e-remote"
     assert benchmark["state"]["type"] == "COMPLETED"
     # deploy-model passes the whole validated load, defaults included.
@@ -292,7 +292,7 @@ def test_rest_api_run_result(prefect_stack: PrefectStack):
 
     assert run["state"]["type"] == "COMPLETED", f"{run['state']['message']}\n{prefect_stack.logs()}"
     assert result["served_model_name"] == "e2e-rest"
-    assert result["supported_endpoints"] == ["/v1/embeddings"]
+    assert "/v1/embeddings" in result["supported_endpoints"]
     assert result["model_type"] == "embedding"
     assert result["deployment_url"].startswith("http://127.0.0.1:")
     assert result["benchmark_status"] is True

@@ -28,7 +28,8 @@ def test_result_has_model_type(fake_engine, model_dir):
 
 def test_result_has_endpoint_map(fake_engine, model_dir):
     result = run(model_dir, "emb-map").result()
-    assert result.endpoints == {"/v1/embeddings": True, "/v1/chat/completions": False}
+    assert result.endpoints["/v1/embeddings"] is True
+    assert result.endpoints["/v1/chat/completions"] is False
 
 
 def test_result_counts_requests(fake_engine, model_dir):
@@ -38,7 +39,7 @@ def test_result_counts_requests(fake_engine, model_dir):
 
 def test_artifacts_are_saved(fake_engine, model_dir):
     run(model_dir, "emb-artifacts")
-    for key in ("bench-summary-emb-artifacts", "bench-requests-emb-artifacts", "bench-report-emb-artifacts"):
+    for key in ("bench-emb-artifacts-summary", "bench-emb-artifacts-requests", "bench-emb-artifacts"):
         assert Artifact.get(key) is not None, key
 
 
@@ -52,7 +53,7 @@ def test_missed_target_message_names_metric(fake_engine, model_dir):
     fake_engine.setenv("FAKE_ENGINE_LATENCY_S", "0.05")
     state = run(model_dir, "emb-slow-message", targets=LatencyTargets(target_e2e_latency_ms=1))
     assert "mean_e2el_ms" in state.message
-    assert "misses target 1 (allowed <= 1.50" in state.message
+    assert "misses target 1 ms (allowed <= 1.50" in state.message
 
 
 def test_missed_target_keeps_figures(fake_engine, model_dir):
@@ -65,7 +66,7 @@ def test_missed_target_keeps_figures(fake_engine, model_dir):
 def test_missed_target_still_saves_artifacts(fake_engine, model_dir):
     fake_engine.setenv("FAKE_ENGINE_LATENCY_S", "0.05")
     run(model_dir, "emb-slow-artifacts", targets=LatencyTargets(target_e2e_latency_ms=1))
-    assert Artifact.get("bench-summary-emb-slow-artifacts") is not None
+    assert Artifact.get("bench-emb-slow-artifacts-summary") is not None
 
 
 def test_engine_stopped_after_run(fake_engine, model_dir):

@@ -21,7 +21,9 @@ def test_flow_returns_summary(embedding_server):
 def test_flow_saves_artifacts(embedding_server):
     result = run_benchmark_flow(embedding_server.base_url, "test-model", "embedding", SMALL_LOAD)
 
-    assert [key for key in result["artifact_keys"] if Artifact.get(key) is None] == []
+    saved = [result["artifact_keys"][kind] for kind in ("report", "summary", "requests")]
+
+    assert [key for key in saved if Artifact.get(key) is None] == []
 
 
 def test_flow_rejects_bare_host():

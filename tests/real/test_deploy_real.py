@@ -49,7 +49,7 @@ def test_real_verdict_passes(minilm_run):
 
 
 def test_real_summary_artifact_saved(minilm_run):
-    assert Artifact.get("bench-summary-all-minilm-l6-v2") is not None
+    assert Artifact.get("bench-all-minilm-l6-v2-summary") is not None
 
 
 def test_real_engine_stopped(minilm_run):

@@ -1,0 +1,1 @@
+"""Prefect blocks of modelgate: named configuration kept on the Prefect server."""

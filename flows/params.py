@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from modelgate.bench.loads import EmbeddingLoad, LlmLoad
 
@@ -58,6 +58,33 @@ class DeployResult(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
     verdict: dict[str, Any] | None = None
     timings_s: dict[str, float] = Field(default_factory=dict, description="Wall time of each step in seconds.")
+    release: str | None = Field(default=None, description="Helm release of the model server (Kubernetes runtime only).")
+    namespace: str | None = Field(default=None, description="Namespace of the release (Kubernetes runtime only).")
+
+    # The fields below carry the original system's result names, computed from the fields above.
+    @computed_field
+    @property
+    def deployment_url(self) -> str | None:
+        """Root URL of the model server, the same as base_url."""
+        return self.base_url
+
+    @computed_field
+    @property
+    def supported_endpoints(self) -> list[str]:
+        """Paths of the endpoints the server serves, as a list; `endpoints` is the detailed map."""
+        return [path for path, supported in self.endpoints.items() if supported]
+
+    @computed_field
+    @property
+    def benchmark_status(self) -> bool:
+        """True when the benchmark ran and at least one request succeeded."""
+        return bool(self.summary.get("completed"))
+
+    @computed_field
+    @property
+    def performance_status(self) -> bool:
+        """True when the verdict passed, that is, every target that is set was met."""
+        return bool(self.verdict and self.verdict["passed"])
 
 
 def artifact_slug(name: str) -> str:

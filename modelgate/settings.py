@@ -79,6 +79,15 @@ class ModelgateSettings(BaseSettings):
         gt=0,
         description="Seconds to wait after SIGTERM before the engine's process group gets SIGKILL.",
     )
+    benchmark_timeout_s: float = Field(
+        default=3600.0,
+        gt=0,
+        le=86400,
+        description=(
+            "Seconds deploy-model waits for a benchmark submitted to a benchmark deployment, queueing "
+            "and pod start included. A run still not finished then is cancelled and the flow fails."
+        ),
+    )
     log_tail_lines: int = Field(
         default=40,
         ge=1,

@@ -90,6 +90,7 @@ def read_run_artifacts():
     def read(flow_run_id):
         with get_client(sync_client=True) as client:
             artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
-        return {artifact.key: artifact for artifact in artifacts}
+        # Keyless artifacts, such as Prefect's record of a persisted flow result, cannot be looked up by key.
+        return {artifact.key: artifact for artifact in artifacts if artifact.key}
 
     return read

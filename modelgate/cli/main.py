@@ -11,7 +11,7 @@ from modelgate.cli.common import EXIT_ERROR
 from modelgate.errors import ModelgateError
 
 # Subcommand name -> module in modelgate.cli with `add_parser(commands)` and `run(args) -> int`.
-SUBCOMMANDS = ("probe", "bench", "deploy", "verify")
+SUBCOMMANDS = ("probe", "bench", "deploy", "verify", "register")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     deploy.add_argument("--concurrency", type=int, default=8, help="benchmark concurrency (default 8)")
     deploy.add_argument("--num-requests", type=int, default=200, help="benchmark requests (default 200)")
+    deploy.add_argument("--api", choices=("chat", "completions"), default="chat", help="LLM API to benchmark (default chat)")
+    deploy.add_argument("--output-tokens", type=int, default=128, help="LLM: max_tokens per benchmark request (default 128)")
     deploy.add_argument("--target-e2e-latency-ms", type=float, help="mean end-to-end latency target in ms")
+    deploy.add_argument("--target-ttft-ms", type=float, help="LLM: mean time to first token target in ms")
+    deploy.add_argument("--target-tpot-ms", type=float, help="LLM: mean time per output token target in ms")
     deploy.add_argument("--error-threshold", type=float, help="allowed relative excess over a target (default: the targets' own, 0.5)")
     deploy.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
@@ -40,8 +44,10 @@ def run(args: argparse.Namespace) -> int:
         model=args.model or DEFAULT_MODEL,
         served_model_name=args.served_model_name,
         engine_args=args.engine_arg,
-        load=BenchmarkLoad(concurrency=args.concurrency, num_requests=args.num_requests),
-        targets=LatencyTargets(target_e2e_latency_ms=args.target_e2e_latency_ms),
+        load=BenchmarkLoad(concurrency=args.concurrency, num_requests=args.num_requests, api=args.api, output_tokens=args.output_tokens),
+        targets=LatencyTargets(
+            target_e2e_latency_ms=args.target_e2e_latency_ms, target_ttft_ms=args.target_ttft_ms, target_tpot_ms=args.target_tpot_ms
+        ),
         error_threshold=args.error_threshold,
         return_state=True,
     )
@@ -63,7 +69,10 @@ def format_result(result: Any, wall_s: float) -> str:
     """Return the deploy result as the lines a person reads first."""
     endpoints = ", ".join(f"{path}={'yes' if ok else 'no'}" for path, ok in result.endpoints.items())
     lines = [f"model type:      {result.model_type}", f"endpoints:       {endpoints}"]
-    for name in ("mean_e2el_ms", "median_e2el_ms", "p99_e2el_ms"):
+    names = ["mean_e2el_ms", "median_e2el_ms", "p99_e2el_ms"]
+    if result.model_type == "llm":
+        names += ["median_ttft_ms", "p99_ttft_ms", "median_tpot_ms", "output_throughput"]
+    for name in names:
         value = result.summary.get(name)
         lines.append(f"{name + ':':16} {value:.2f}" if isinstance(value, float) else f"{name + ':':16} n/a")
     if result.verdict:

@@ -12,6 +12,8 @@ export DO_NOT_TRACK := 1
 export VLLM_NO_USAGE_STATS := 1
 # Engine log lines (logger `modelgate`) go to the flow run's logs in the Prefect UI too.
 export PREFECT_LOGGING_EXTRA_LOGGERS := modelgate
+# The engine also runs outside flow runs (the CLI, engine tests); its lines then stay local, unwarned.
+export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
 
 .PHONY: venv engine demo test test-fast
 

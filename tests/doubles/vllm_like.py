@@ -19,17 +19,16 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.doubles.serving import ServedApp
 from tests.doubles.vllm_pooling import build_pooling_handlers
 
 Kind = Literal["embedding", "chat", "reranker", "classifier"]
@@ -227,29 +226,9 @@ def build_app(config: VllmLikeConfig) -> Starlette:
     return not_ready_gate
 
 
-class RunningDouble:
-    """A double served by uvicorn in a background thread; use as a context manager."""
+class RunningDouble(ServedApp):
+    """The vLLM double served over real HTTP in a background thread; use as a context manager."""
 
     def __init__(self, config: VllmLikeConfig) -> None:
+        super().__init__(build_app(config))
         self.config = config
-        self.server = uvicorn.Server(uvicorn.Config(build_app(config), host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        """Return the root URL, such as http://127.0.0.1:41234."""
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __enter__(self) -> RunningDouble:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("test double did not start within 10 s")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)

@@ -63,7 +63,7 @@ def classify_model(served_model_name: str, endpoint_details: dict[str, dict[str,
 
     capabilities = ", ".join(classification.capabilities)
     get_run_logger().info(
-        "%s is a %s model (capabilities: %s)", served_model_name, classification.model_type, capabilities
+        "%s is classified as %s (capabilities: %s)", served_model_name, classification.model_type, capabilities
     )
     return classification.model_type
 

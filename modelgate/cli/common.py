@@ -24,7 +24,7 @@ async def pick_model(url: str, model: str | None, api_key: str | None) -> str:
         models = await list_models(client, ServerAddress.parse(url))
     if model is not None:
         if model not in models:
-            raise ModelgateError(f"model {model!r} is not served by {url}; it serves {models}")
+            raise ModelgateError(f"model {model!r} is not served by {url}; it serves {', '.join(models)}; pass one of these as --model")
         return model
     if not models:
         raise ModelgateError(f"{url} lists no model at /v1/models")

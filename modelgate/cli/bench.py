@@ -147,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     if args.requests_out:
         check_parquet_path(args.requests_out)
     targets = read_targets(args.targets) if args.targets else None
+    for model_type in ("embedding", "llm") if args.model_type == "auto" else (args.model_type,):
+        build_load(args, model_type).check()  # bad option values fail before the server is contacted
     progress = ProgressBar()
     # Without a terminal there is nothing to draw, and a callback would only cost a thread hop per update.
     callback = progress if progress.enabled else None

@@ -36,8 +36,12 @@ def run(args: argparse.Namespace) -> int:
     """Run the flow; exit 0 on a pass, 1 on a failed verdict, 2 when the run failed before a verdict."""
     from flows.deploy_model import deploy_model
     from flows.params import BenchmarkLoad
-    from modelgate.models import DEFAULT_MODEL
+    from modelgate.models import DEFAULT_MODEL, resolve_model
+    from modelgate.settings import get_settings
     from modelgate.verify import LatencyTargets
+
+    # A bad model path fails here in milliseconds rather than after Prefect's temporary server starts.
+    resolve_model(args.model or DEFAULT_MODEL, get_settings().resolve_engine_python())
 
     started = time.monotonic()
     state = deploy_model(

@@ -35,3 +35,8 @@ def test_bad_setting_names_variable(monkeypatch, capsys):
 def test_bad_setting_exits_two(monkeypatch, capsys):
     monkeypatch.setenv("MODELGATE_HEALTH_TIMEOUT_S", "abc")
     assert main(["probe", "http://127.0.0.1:1"]) == 2
+
+
+def test_bench_checks_load_before_connecting(unused_port_url, capsys):
+    main(["bench", unused_port_url, "--concurrency", "-3"])
+    assert "concurrency=-3 is invalid" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from modelgate.errors import InvalidInputError
 
 @dataclass(frozen=True)
 class ServerAddress:
-    """Where a model server answers: `root` for /health, `api` for the /v1 routes."""
+    """Base URLs of a model server: `root` for /health, `api` for the /v1 routes."""
 
     root: str
     api: str

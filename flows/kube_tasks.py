@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +11,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.params import artifact_slug
-from flows.runtime_tasks import retry_while_not_ready
-from modelgate.errors import HealthTimeoutError
-from modelgate.health import poll_health
+from flows.runtime_tasks import poll_health_window, retry_while_not_ready
 from modelgate.helm import Helm, ReleaseTarget, find_helm
 from modelgate.kube.client import KubeConnection, api_client
 from modelgate.kube.endpoint import gateway_url, service_url
@@ -97,20 +94,15 @@ async def _service_url(connection: KubeConnection, target: ReleaseTarget, cluste
 )
 def wait_until_serving(server: ReleaseServer, deadline: float, settings: ModelgateSettings) -> float:
     """Poll GET /health and GET /v1/models at the endpoint URL for one attempt window; retried until `deadline`."""
-    logger = get_run_logger()
-    remaining = deadline - time.time()
-    if remaining <= 0:
-        raise HealthTimeoutError(
-            f"{server.served_model_name} of release {server.release} at {server.base_url} was not healthy within "
-            f"{settings.health_timeout_s:.0f} s although its pods are Ready; check the Service, ingress or gateway route"
-        )
-
-    window = min(settings.health_attempt_window_s, remaining)
-    logger.info("waiting up to %.0f s for %s at %s (%.0f s left)", window, server.served_model_name, server.base_url, remaining)
-    seconds = asyncio.run(
-        poll_health(server.base_url, server.served_model_name, window_s=window, poll_interval_s=settings.health_poll_interval_s)
+    seconds = poll_health_window(
+        server.base_url,
+        server.served_model_name,
+        deadline,
+        settings,
+        timeout_message=f"{server.served_model_name} of release {server.release} at {server.base_url} was not healthy within "
+        f"{settings.health_timeout_s:.0f} s although its pods are Ready; check the Service, ingress or gateway route",
     )
-    logger.info("%s is healthy at %s and lists its served model", server.served_model_name, server.base_url)
+    get_run_logger().info("%s is healthy at %s and lists its served model", server.served_model_name, server.base_url)
     return seconds
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -50,6 +51,31 @@ def health_retry_delays(settings: ModelgateSettings) -> list[float]:
     return delays
 
 
+def poll_health_window(
+    base_url: str,
+    served_model_name: str,
+    deadline: float,
+    settings: ModelgateSettings,
+    timeout_message: str,
+    check_alive: Callable[[], None] | None = None,
+) -> float:
+    """Poll the health check for one attempt window, cut short by `deadline`; return the seconds it took.
+
+    Raises:
+        HealthTimeoutError: `deadline` has passed, with `timeout_message`; the caller's retries stop here.
+        NotReadyError: not healthy within this window; the caller's retry policy runs another.
+    """
+    remaining = deadline - time.time()
+    if remaining <= 0:
+        raise HealthTimeoutError(timeout_message)
+
+    window = min(settings.health_attempt_window_s, remaining)
+    get_run_logger().info("waiting up to %.0f s for %s at %s (%.0f s left)", window, served_model_name, base_url, remaining)
+    return asyncio.run(
+        poll_health(base_url, served_model_name, window_s=window, poll_interval_s=settings.health_poll_interval_s, check_alive=check_alive)
+    )
+
+
 @task(task_run_name="wait-until-healthy-{server.served_model_name}", cache_policy=NO_CACHE, retry_condition_fn=retry_while_not_ready)
 def wait_until_healthy(server: LocalServer, deadline: float, settings: ModelgateSettings) -> float:
     """Poll GET /health and GET /v1/models for one attempt window; Prefect retries with backoff until `deadline`.
@@ -59,27 +85,17 @@ def wait_until_healthy(server: LocalServer, deadline: float, settings: Modelgate
         deadline: `time.time()` after which the wait fails for good.
         settings: poll interval, attempt window and log settings.
     """
-    logger = get_run_logger()
     runtime = LocalVllmRuntime(settings)
-    remaining = deadline - time.time()
-    if remaining <= 0:
-        raise HealthTimeoutError(
-            f"{server.served_model_name} at {server.base_url} was not healthy within {settings.health_timeout_s:.0f} s; "
-            f"see the engine log {server.log_path}"
-        )
-
-    window = min(settings.health_attempt_window_s, remaining)
-    logger.info("waiting up to %.0f s for %s to be healthy (%.0f s left)", window, server.served_model_name, remaining)
-    seconds = asyncio.run(
-        poll_health(
-            server.base_url,
-            server.served_model_name,
-            window_s=window,
-            poll_interval_s=settings.health_poll_interval_s,
-            check_alive=lambda: runtime.check_alive(server),
-        )
+    seconds = poll_health_window(
+        server.base_url,
+        server.served_model_name,
+        deadline,
+        settings,
+        timeout_message=f"{server.served_model_name} at {server.base_url} was not healthy within "
+        f"{settings.health_timeout_s:.0f} s; see the engine log {server.log_path}",
+        check_alive=lambda: runtime.check_alive(server),
     )
-    logger.info("%s is healthy and lists its served model", server.served_model_name)
+    get_run_logger().info("%s is healthy and lists its served model", server.served_model_name)
     return seconds
 
 

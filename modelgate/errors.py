@@ -1,6 +1,6 @@
 """Exceptions raised by the modelgate engine.
 
-Every message names the value that failed and says what to do next, because these messages reach
+Every message names the value that failed and tells the reader what to do next, because these messages reach
 people through the Prefect UI and the command line unchanged.
 """
 
@@ -36,7 +36,7 @@ class HealthTimeoutError(ModelgateError):
 
 
 class CredentialsRejectedError(ModelgateError):
-    """The server answered 401 or 403 to a request made with the configured credentials."""
+    """The server returned 401 or 403 to a request made with the configured credentials."""
 
 
 class ProbeError(ModelgateError):

